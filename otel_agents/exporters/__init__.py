@@ -1,0 +1,1 @@
+"""Destinations for OutcomeEvents: one module per exporter."""
