@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["KafkaExporterStats", "KafkaOutcomeExporter"]
 
 _log = logging.getLogger(__name__)
+_LIBRDKAFKA_LOG = logging.getLogger("otel_agents.librdkafka")
 
 CONTENT_TYPE: Final = b"application/cloudevents+json; charset=UTF-8"
 _SCHEMA_VERSION_BYTES: Final = SCHEMA_VERSION.encode()
@@ -130,6 +131,8 @@ class KafkaOutcomeExporter(SpanExporter):
     def _new_producer(self) -> Producer:
         config: dict[str, Any] = dict(self.settings.producer_config)
         config["error_cb"] = self._on_error
+        # librdkafka writes to stderr by default; an app's logging config should decide.
+        config.setdefault("logger", _LIBRDKAFKA_LOG)
         try:
             return Producer(config)
         except (KafkaException, ValueError, TypeError) as exc:
