@@ -238,7 +238,7 @@ class Spool:
                 self._sync_dir()
         finally:
             os.close(self._fd)
-            self._fd, self._path, self._dirty = -1, None, False
+            self._fd, self._path, self._dirty, self._written = -1, None, False, 0
 
     def maybe_sync(self) -> None:
         """Called periodically: under ``interval``, makes recent appends durable."""
