@@ -28,6 +28,7 @@ from otel_agents.event import OutcomeEvent
 from otel_agents.exporters.jsonl import JsonLinesOutcomeLog
 from otel_agents.exporters.recent import RecentEvents
 from otel_agents.processor import OutcomeSink, OutcomeSpanProcessor
+from otel_agents.sampling import wrap_sampler
 from otel_agents.semconv import Status
 
 _logger = logging.getLogger("otel_agents")
@@ -157,6 +158,9 @@ def configure(
             provider.add_span_processor(otlp)
             extra.append(otlp)
 
+        # Outcome spans a trace sampler would drop are recorded (not sampled) instead, so
+        # every outcome reaches the sinks while OTLP still gets only the sampled traces.
+        wrap_sampler(provider)
         RUNTIME.use_tracer_provider(provider)
         RUNTIME.capture_content = settings.capture_content
         RUNTIME.max_value_length = settings.max_value_length
