@@ -196,7 +196,8 @@ class Spool:
             _log.error(
                 "otel-agents: dropped %d outcome event(s): %s; raise "
                 "OTEL_AGENTS_KAFKA_SPOOL_MAX_BYTES or fix the broker",
-                self.dropped, why % (arg,),
+                self.dropped,
+                why % (arg,),
             )
         return False
 
@@ -270,8 +271,7 @@ class Spool:
         own = self._path
         try:
             names = sorted(
-                p for p in self.directory.iterdir()
-                if p.suffix in (_SEALED, _PART) and p != own
+                p for p in self.directory.iterdir() if p.suffix in (_SEALED, _PART) and p != own
             )
         except OSError:
             return []

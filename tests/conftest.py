@@ -129,4 +129,6 @@ def kafka_broker(tmp_path: Path) -> Iterator[KafkaBroker]:
         yield broker
     finally:
         broker.stop()
+
+
 # --- end of Kafka fixtures ------------------------------------------------------------

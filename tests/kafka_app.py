@@ -57,14 +57,23 @@ def main() -> int:
         for i in range(per_thread):
             start = time.perf_counter()
             try:
-                with tracer.start_as_current_span(
-                    "invoke_agent planner",
-                    attributes={"gen_ai.operation.name": "invoke_agent",
-                                "gen_ai.agent.name": "planner", "worker": worker, "i": i},
-                ), tracer.start_as_current_span(
-                    "execute_tool search",
-                    attributes={"gen_ai.operation.name": "execute_tool",
-                                "gen_ai.tool.name": "search"},
+                with (
+                    tracer.start_as_current_span(
+                        "invoke_agent planner",
+                        attributes={
+                            "gen_ai.operation.name": "invoke_agent",
+                            "gen_ai.agent.name": "planner",
+                            "worker": worker,
+                            "i": i,
+                        },
+                    ),
+                    tracer.start_as_current_span(
+                        "execute_tool search",
+                        attributes={
+                            "gen_ai.operation.name": "execute_tool",
+                            "gen_ai.tool.name": "search",
+                        },
+                    ),
                 ):
                     pass
             except Exception as exc:  # the test asserts there are none

@@ -24,8 +24,11 @@ def _agent_calls(provider: TracerProvider, n: int) -> None:
     for i in range(n):
         with tracer.start_as_current_span(
             "invoke_agent planner",
-            attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "planner",
-                        "i": i},
+            attributes={
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": "planner",
+                "i": i,
+            },
         ):
             with tracer.start_as_current_span(
                 "execute_tool search",
@@ -94,7 +97,9 @@ def test_oversized_event_is_truncated_to_fit(
     kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
 ) -> None:
     exporter = KafkaOutcomeExporter(
-        bootstrap_servers=kafka_bootstrap, topic=kafka_topic, spool_dir=tmp_path,
+        bootstrap_servers=kafka_bootstrap,
+        topic=kafka_topic,
+        spool_dir=tmp_path,
         producer_config={"message.max.bytes": 64_000},
     )
     provider = TracerProvider()
@@ -102,8 +107,11 @@ def test_oversized_event_is_truncated_to_fit(
     tracer = provider.get_tracer("test")
     with tracer.start_as_current_span(
         "invoke_agent big",
-        attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "big",
-                    "agent.metadata.blob": "x" * 500_000},
+        attributes={
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": "big",
+            "agent.metadata.blob": "x" * 500_000,
+        },
     ):
         pass
     provider.shutdown()
@@ -116,7 +124,9 @@ def test_no_broker_shutdown_is_bounded_and_everything_is_spooled(tmp_path: Path)
     from tests.kafka_broker import free_port
 
     exporter = KafkaOutcomeExporter(
-        bootstrap_servers=f"127.0.0.1:{free_port()}", topic="t", spool_dir=tmp_path,
+        bootstrap_servers=f"127.0.0.1:{free_port()}",
+        topic="t",
+        spool_dir=tmp_path,
         shutdown_timeout_millis=500,
     )
     provider = TracerProvider()
@@ -137,21 +147,29 @@ def test_no_broker_shutdown_is_bounded_and_everything_is_spooled(tmp_path: Path)
     ("kwargs", "env", "names"),
     [
         ({"bootstrap_servers": "nohostport"}, {}, "bootstrap_servers"),
-        ({}, {"OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS": "a:notaport"},
-         "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS"),
+        (
+            {},
+            {"OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS": "a:notaport"},
+            "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS",
+        ),
         ({"topic": "bad topic!"}, {}, "topic"),
         ({}, {"OTEL_AGENTS_KAFKA_TOPIC": "a/b"}, "OTEL_AGENTS_KAFKA_TOPIC"),
         ({}, {"OTEL_AGENTS_KAFKA_SPOOL_MAX_BYTES": "lots"}, "OTEL_AGENTS_KAFKA_SPOOL_MAX_BYTES"),
         ({}, {"OTEL_AGENTS_KAFKA_SPOOL_FSYNC": "sometimes"}, "OTEL_AGENTS_KAFKA_SPOOL_FSYNC"),
-        ({}, {"OTEL_AGENTS_KAFKA_PRODUCER_CONFIG": "{not json"},
-         "OTEL_AGENTS_KAFKA_PRODUCER_CONFIG"),
+        (
+            {},
+            {"OTEL_AGENTS_KAFKA_PRODUCER_CONFIG": "{not json"},
+            "OTEL_AGENTS_KAFKA_PRODUCER_CONFIG",
+        ),
         ({"producer_config": {"no.such.property": "1"}}, {}, "producer_config"),
-        ({}, {"OTEL_AGENTS_KAFKA_PRODUCER_COMPRESSION_TYPE": "rar"},
-         "OTEL_AGENTS_KAFKA_PRODUCER"),
+        ({}, {"OTEL_AGENTS_KAFKA_PRODUCER_COMPRESSION_TYPE": "rar"}, "OTEL_AGENTS_KAFKA_PRODUCER"),
     ],
 )
 def test_invalid_configuration_names_the_setting(
-    kwargs: dict[str, Any], env: dict[str, str], names: str, tmp_path: Path,
+    kwargs: dict[str, Any],
+    env: dict[str, str],
+    names: str,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for key, value in env.items():

@@ -30,9 +30,22 @@ _MAX_CALL_MS = 100.0
 
 def _app(broker: KafkaBroker, spool: Path, topic: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.kafka_app", "--bootstrap", broker.bootstrap,
-         "--topic", topic, "--spool-dir", str(spool), *args],
-        cwd=_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.kafka_app",
+            "--bootstrap",
+            broker.bootstrap,
+            "--topic",
+            topic,
+            "--spool-dir",
+            str(spool),
+            *args,
+        ],
+        cwd=_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(_ROOT)},
     )
 
@@ -62,8 +75,17 @@ def _assert_agents_unharmed(result: dict[str, Any]) -> None:
 
 
 def test_broker_started_after_the_app(kafka_broker: KafkaBroker, tmp_path: Path) -> None:
-    proc = _app(kafka_broker, tmp_path / "spool", "late", "--calls", "2000",
-                "--pause", "0.002", "--drain", "60")
+    proc = _app(
+        kafka_broker,
+        tmp_path / "spool",
+        "late",
+        "--calls",
+        "2000",
+        "--pause",
+        "0.002",
+        "--drain",
+        "60",
+    )
     time.sleep(2.0)
     kafka_broker.start()
     result = _result(proc)
@@ -74,8 +96,17 @@ def test_broker_started_after_the_app(kafka_broker: KafkaBroker, tmp_path: Path)
 def test_broker_killed_mid_run_then_restarted(kafka_broker: KafkaBroker, tmp_path: Path) -> None:
     kafka_broker.start()
     kafka_broker.create_topic("killed")
-    proc = _app(kafka_broker, tmp_path / "spool", "killed", "--calls", "3000",
-                "--pause", "0.004", "--drain", "60")
+    proc = _app(
+        kafka_broker,
+        tmp_path / "spool",
+        "killed",
+        "--calls",
+        "3000",
+        "--pause",
+        "0.004",
+        "--drain",
+        "60",
+    )
     time.sleep(2.0)
     kafka_broker.kill()
     time.sleep(2.0)
@@ -89,8 +120,9 @@ def test_app_stopped_while_broker_down_then_replayed_by_a_new_process(
     kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:
     spool = tmp_path / "spool"
-    result = _result(_app(kafka_broker, spool, "replayed", "--calls", "1000",
-                          "--shutdown-timeout-ms", "1000"))
+    result = _result(
+        _app(kafka_broker, spool, "replayed", "--calls", "1000", "--shutdown-timeout-ms", "1000")
+    )
     _assert_agents_unharmed(result)
     assert result["shutdown_seconds"] < 4.0  # bounded: never Producer.close()'s 30 s+
     assert result["stats"]["spooled"] == 2000
@@ -98,9 +130,20 @@ def test_app_stopped_while_broker_down_then_replayed_by_a_new_process(
 
     kafka_broker.start()
     replay = subprocess.run(
-        [str(Path(sys.executable).parent / "otel-agents"), "replay", "--bootstrap-servers",
-         kafka_broker.bootstrap, "--spool-dir", str(spool), "--timeout", "60"],
-        cwd=_ROOT, capture_output=True, text=True, timeout=120,
+        [
+            str(Path(sys.executable).parent / "otel-agents"),
+            "replay",
+            "--bootstrap-servers",
+            kafka_broker.bootstrap,
+            "--spool-dir",
+            str(spool),
+            "--timeout",
+            "60",
+        ],
+        cwd=_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert "replayed 2000 event(s); 0 segment(s) left" in replay.stdout
@@ -111,8 +154,21 @@ def test_full_local_queue_spools_and_replays(kafka_broker: KafkaBroker, tmp_path
     kafka_broker.start()
     kafka_broker.create_topic("burst")
     tiny_queue = json.dumps({"queue.buffering.max.messages": 50, "linger.ms": 20})
-    result = _result(_app(kafka_broker, tmp_path / "spool", "burst", "--calls", "3000",
-                          "--threads", "1", "--producer-config", tiny_queue, "--drain", "60"))
+    result = _result(
+        _app(
+            kafka_broker,
+            tmp_path / "spool",
+            "burst",
+            "--calls",
+            "3000",
+            "--threads",
+            "1",
+            "--producer-config",
+            tiny_queue,
+            "--drain",
+            "60",
+        )
+    )
     _assert_agents_unharmed(result)
     assert result["stats"]["spooled"] > 0, "the queue never filled: test proves nothing"
     assert result["stats"]["replayed"] >= result["stats"]["spooled"]

@@ -23,10 +23,10 @@ from tests.kafka_broker import read_topic
 
 def test_sampler_records_outcome_spans_it_would_drop() -> None:
     sampler = OutcomeSampler(ALWAYS_OFF)
-    agent = sampler.should_sample(None, 1, "invoke_agent a", attributes={
-        "gen_ai.operation.name": "invoke_agent"})
-    other = sampler.should_sample(None, 1, "chat gpt", attributes={
-        "gen_ai.operation.name": "chat"})
+    agent = sampler.should_sample(
+        None, 1, "invoke_agent a", attributes={"gen_ai.operation.name": "invoke_agent"}
+    )
+    other = sampler.should_sample(None, 1, "chat gpt", attributes={"gen_ai.operation.name": "chat"})
     assert agent.decision is Decision.RECORD_ONLY
     assert other.decision is Decision.DROP
 
@@ -39,10 +39,13 @@ def test_ten_percent_trace_sampling_keeps_every_outcome(
     provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.1)))
     provider.add_span_processor(SimpleSpanProcessor(spans))
     oa.configure(
-        tracer_provider=provider, kafka_bootstrap_servers=kafka_bootstrap,
-        kafka_topic=kafka_topic, spool_dir=tmp_path / "spool",
+        tracer_provider=provider,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        kafka_topic=kafka_topic,
+        spool_dir=tmp_path / "spool",
     )
     try:
+
         @oa.tool
         def lookup(i: int) -> int:
             return i

@@ -187,17 +187,24 @@ class KafkaOutcomeExporter(SpanExporter):
             return [
                 metrics.Observation(value, {"otel_agents.kafka.result": name})
                 for name, value in (
-                    ("sent", s.sent), ("failed", s.failed), ("spooled", s.spooled),
-                    ("replayed", s.replayed), ("dropped", s.dropped), ("rejected", s.rejected),
+                    ("sent", s.sent),
+                    ("failed", s.failed),
+                    ("spooled", s.spooled),
+                    ("replayed", s.replayed),
+                    ("dropped", s.dropped),
+                    ("rejected", s.rejected),
                 )
             ]
 
         meter.create_observable_counter(
-            "otel_agents.kafka.events", callbacks=[observe], unit="{event}",
+            "otel_agents.kafka.events",
+            callbacks=[observe],
+            unit="{event}",
             description="OutcomeEvents by result: sent, failed, spooled, replayed, dropped",
         )
         self._latency_histogram = meter.create_histogram(
-            "otel_agents.kafka.delivery.duration", unit="s",
+            "otel_agents.kafka.delivery.duration",
+            unit="s",
             description="Time from produce() to the broker's acknowledgement",
         )
 
@@ -266,7 +273,10 @@ class KafkaOutcomeExporter(SpanExporter):
             smaller = event.to_json_bytes(max_bytes=self._max_value_bytes // 4)
             try:
                 self._producer.produce(
-                    self.topic, smaller, key, headers=_headers(event.traceparent.encode()),
+                    self.topic,
+                    smaller,
+                    key,
+                    headers=_headers(event.traceparent.encode()),
                     on_delivery=self._on_delivery,
                 )
                 return
@@ -303,7 +313,9 @@ class KafkaOutcomeExporter(SpanExporter):
                 self._warned_down = True
                 _log.warning(
                     "otel-agents: Kafka at %s is unreachable (%s); outcome events are kept "
-                    "and will be delivered or spooled", self.settings.bootstrap_servers, err.str(),
+                    "and will be delivered or spooled",
+                    self.settings.bootstrap_servers,
+                    err.str(),
                 )
 
     def _fail_to_spool(self, value: bytes, key: bytes | None) -> None:
@@ -325,7 +337,8 @@ class KafkaOutcomeExporter(SpanExporter):
         _log.error(
             "otel-agents: an OutcomeEvent of %d bytes is too large for the broker even after "
             "truncation; kept in %s (raise message.max.bytes on the topic or producer)",
-            len(value), self._rejected.directory,
+            len(value),
+            self._rejected.directory,
         )
         self._rejected.append(SpoolRecord(self.topic, key, value, _spool_headers(value)))
 
@@ -435,11 +448,16 @@ class KafkaOutcomeExporter(SpanExporter):
             return round(lat[min(len(lat) - 1, int(p * len(lat)))] * 1000, 3) if lat else None
 
         return KafkaExporterStats(
-            sent=sent, failed=failed, spooled=spooled, replayed=replayed,
+            sent=sent,
+            failed=failed,
+            spooled=spooled,
+            replayed=replayed,
             dropped=self._spool.dropped + self._rejected.dropped + lost,
             rejected=rejected,
-            queued=queued, spool_bytes=self._spool.size_bytes,
-            delivery_latency_p50_ms=pct(0.5), delivery_latency_p99_ms=pct(0.99),
+            queued=queued,
+            spool_bytes=self._spool.size_bytes,
+            delivery_latency_p50_ms=pct(0.5),
+            delivery_latency_p99_ms=pct(0.99),
         )
 
     def replay(self, timeout_s: float = 60.0) -> int:
@@ -489,8 +507,11 @@ def replay_segment(
                 with lock:
                     state["outstanding"] += 1
                 producer.produce(
-                    record.topic, record.value, record.key,
-                    headers=list(record.headers), on_delivery=on_delivery,
+                    record.topic,
+                    record.value,
+                    record.key,
+                    headers=list(record.headers),
+                    on_delivery=on_delivery,
                 )
                 break
             except BufferError:
