@@ -202,3 +202,65 @@ def test_selectable_by_entry_point() -> None:
 
     (ep,) = entry_points(group="opentelemetry_traces_exporter", name="kafka_outcomes")
     assert ep.load() is KafkaOutcomeExporter
+
+
+def test_forked_workers_get_their_own_producer(
+    kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
+) -> None:
+    import multiprocessing
+
+    exporter = KafkaOutcomeExporter(
+        bootstrap_servers=kafka_bootstrap, topic=kafka_topic, spool_dir=tmp_path
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    _agent_calls(provider, 10)  # the parent's producer is live before the fork
+    parent_producer = exporter._producer
+
+    def worker() -> None:
+        assert exporter._producer is not parent_producer
+        _agent_calls(provider, 25)
+        provider.shutdown()
+
+    ctx = multiprocessing.get_context("fork")
+    children = [ctx.Process(target=worker) for _ in range(3)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+    assert [c.exitcode for c in children] == [0, 0, 0]
+    _agent_calls(provider, 10)
+    provider.shutdown()
+    messages = read_topic(kafka_bootstrap, kafka_topic, expect=2 * (10 + 75 + 10))
+    assert len(_event_ids(messages)) == 2 * (10 + 75 + 10)
+
+
+def test_self_metrics_count_sent_events(
+    kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
+) -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    exporter = KafkaOutcomeExporter(
+        bootstrap_servers=kafka_bootstrap,
+        topic=kafka_topic,
+        spool_dir=tmp_path,
+        meter_provider=MeterProvider(metric_readers=[reader]),
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    _agent_calls(provider, 5)
+    provider.shutdown()
+    points: dict[str, Any] = {}
+    data = reader.get_metrics_data()
+    assert data is not None
+    for rm in data.resource_metrics:
+        for sm in rm.scope_metrics:
+            for metric in sm.metrics:
+                for point in metric.data.data_points:
+                    result = point.attributes.get("otel_agents.kafka.result")
+                    points[f"{metric.name}:{result}"] = point
+    assert points["otel_agents.kafka.events:sent"].value == 10
+    assert points["otel_agents.kafka.events:dropped"].value == 0
+    assert points["otel_agents.kafka.delivery.duration:None"].count == 10

@@ -42,7 +42,7 @@ from otel_agents.exporters._producer_config import KafkaSettings, resolve_settin
 from otel_agents.spool import Segment, Spool, SpoolRecord
 
 if TYPE_CHECKING:
-    from opentelemetry.metrics import CallbackOptions, Observation
+    from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
 
 __all__ = ["KafkaExporterStats", "KafkaOutcomeExporter"]
 
@@ -107,6 +107,7 @@ class KafkaOutcomeExporter(SpanExporter):
         *,
         spool_fsync: str | None = None,
         shutdown_timeout_millis: int | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         self.settings: KafkaSettings = resolve_settings(
             bootstrap_servers=bootstrap_servers,
@@ -124,7 +125,7 @@ class KafkaOutcomeExporter(SpanExporter):
         self._spool = Spool(s.spool_dir, s.spool_max_bytes, s.spool_fsync)
         self._rejected = Spool(s.spool_dir / "rejected", s.spool_max_bytes, s.spool_fsync)
         self._init_process_state()
-        self._register_metrics()
+        self._register_metrics(meter_provider)
         _EXPORTERS.add(self)
 
     # --- set-up ------------------------------------------------------------------------
@@ -175,8 +176,8 @@ class KafkaOutcomeExporter(SpanExporter):
                     )
                     self._thread.start()
 
-    def _register_metrics(self) -> None:
-        meter = metrics.get_meter("otel_agents.exporters.kafka")
+    def _register_metrics(self, meter_provider: MeterProvider | None) -> None:
+        meter = metrics.get_meter("otel_agents.exporters.kafka", meter_provider=meter_provider)
         ref = weakref.ref(self)
 
         def observe(_options: CallbackOptions) -> list[Observation]:
