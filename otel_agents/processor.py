@@ -77,6 +77,10 @@ class OutcomeSpanProcessor(SpanProcessor):
     def sinks(self) -> list[OutcomeSink]:
         return list(self._sinks)
 
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
     # -- SpanProcessor --------------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
