@@ -271,12 +271,15 @@ class KafkaBroker:
         return name
 
 
-def create_topic(bootstrap: str, name: str, partitions: int = 3) -> str:
+def create_topic(
+    bootstrap: str, name: str, partitions: int = 3, config: dict[str, str] | None = None
+) -> str:
     """Create ``name`` on any broker (ours or an existing one)."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(name, partitions, 1)], operation_timeout=30)
+    topic = NewTopic(name, partitions, 1, config=config or {})
+    futures = admin.create_topics([topic], operation_timeout=30)
     for future in futures.values():
         future.result(timeout=30)
     return name

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from otel_agents.errors import ConfigurationError
 from otel_agents.event import SCHEMA_VERSION, OutcomeEvent, load_schema
 from otel_agents.exporters.kafka import KafkaOutcomeExporter
-from tests.kafka_broker import read_topic, sarama_partition
+from tests.kafka_broker import create_topic, read_topic, sarama_partition
 
 pytestmark = pytest.mark.integration
 
@@ -118,6 +120,35 @@ def test_oversized_event_is_truncated_to_fit(
     (message,) = read_topic(kafka_bootstrap, kafka_topic, expect=1)
     assert len(message.value()) <= 64_000
     assert exporter.stats().dropped == 0
+
+
+def test_event_too_large_for_the_topic_is_cut_further_and_delivered(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    topic = create_topic(
+        kafka_bootstrap, f"small-{uuid.uuid4().hex[:8]}", 1, {"max.message.bytes": "20000"}
+    )
+    exporter = KafkaOutcomeExporter(
+        bootstrap_servers=kafka_bootstrap, topic=topic, spool_dir=tmp_path
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span(
+        "invoke_agent big",
+        attributes={
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": "big",
+            # Incompressible: the broker checks the size of the *compressed* batch.
+            **{f"agent.metadata.k{i}": os.urandom(3500).hex() for i in range(12)},
+        },
+    ):
+        pass
+    provider.shutdown()
+    (message,) = read_topic(kafka_bootstrap, topic, expect=1)
+    assert len(message.value()) < 30000  # cut to a quarter of the ~85 kB refused
+    stats = exporter.stats()
+    assert (stats.sent, stats.rejected, stats.dropped) == (1, 0, 0)
 
 
 def test_no_broker_shutdown_is_bounded_and_everything_is_spooled(tmp_path: Path) -> None:

@@ -313,9 +313,31 @@ class KafkaOutcomeExporter(SpanExporter):
         if value is None:
             return
         if err.code() in _PERMANENT:
-            self._reject(value, key)
+            self._retry_smaller(value, key)
         else:
             self._fail_to_spool(value, key)
+
+    def _retry_smaller(self, value: bytes, key: bytes | None) -> None:
+        # The broker or topic allows less than message.max.bytes (e.g. a topic-level
+        # max.message.bytes): cut the event to a quarter of what was refused, once.
+        try:
+            event = OutcomeEvent.from_json_bytes(value)
+            smaller = event.to_json_bytes(max_bytes=max(1024, len(value) // 4))
+            self._producer.produce(
+                self.topic,
+                smaller,
+                key,
+                headers=_headers(event.traceparent.encode()),
+                on_delivery=self._on_delivery_after_retry,
+            )
+        except Exception:
+            self._reject(value, key)
+
+    def _on_delivery_after_retry(self, err: KafkaError | None, msg: Message) -> None:
+        if err is not None and err.code() in _PERMANENT:
+            self._reject(msg.value() or b"", msg.key())
+        else:
+            self._on_delivery(err, msg)
 
     def _on_error(self, err: KafkaError) -> None:
         if err.fatal():
