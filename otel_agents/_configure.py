@@ -1,0 +1,287 @@
+"""``configure()``: one call that wires otel-agents into OpenTelemetry.
+
+It adds to an existing SDK TracerProvider (one set by the app or by
+``opentelemetry-instrument``) or creates one, attaches the outcome processor with its
+sinks (recent-events buffer; local JSON-lines log on the embedded default; Kafka when
+configured), optionally OTLP, and flushes everything at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+from otel_agents import _threads
+from otel_agents._runtime import RUNTIME
+from otel_agents.config import DEFAULT_OUTCOME_LOG, Settings
+from otel_agents.errors import ConfigurationError
+from otel_agents.event import OutcomeEvent
+from otel_agents.exporters.jsonl import JsonLinesOutcomeLog
+from otel_agents.exporters.recent import RecentEvents
+from otel_agents.processor import OutcomeSink, OutcomeSpanProcessor
+from otel_agents.semconv import Status
+
+_logger = logging.getLogger("otel_agents")
+_lock = threading.RLock()
+_current: Telemetry | None = None
+
+
+class Telemetry:
+    """What ``configure()`` set up; ``shutdown()`` flushes and detaches it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        tracer_provider: TracerProvider,
+        processor: OutcomeSpanProcessor,
+        recent: RecentEvents,
+        outcome_log: JsonLinesOutcomeLog | None,
+        owns_provider: bool,
+        extra_processors: Sequence[Any] = (),
+    ) -> None:
+        self.settings = settings
+        self.tracer_provider = tracer_provider
+        self.processor = processor
+        self.recent = recent
+        self.outcome_log = outcome_log
+        self.owns_provider = owns_provider
+        self.extra_processors = list(extra_processors)
+        self._closed = False
+
+    @property
+    def sinks(self) -> list[OutcomeSink]:
+        return self.processor.sinks
+
+    def force_flush(self, timeout_millis: int = 10000) -> bool:
+        """Export everything finished so far (outcomes and, if set, OTLP spans)."""
+        ok = self.processor.force_flush(timeout_millis)
+        for processor in self.extra_processors:
+            ok = processor.force_flush(timeout_millis) and ok
+        return ok
+
+    def shutdown(self) -> None:
+        """Flush and stop; afterwards decorated calls still run, without exporting."""
+        if self._closed:
+            return
+        self._closed = True
+        self.processor.shutdown()
+        for processor in self.extra_processors:
+            processor.shutdown()
+
+
+def configure(
+    service_name: str | None = None,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    outcome_log: str | Path | None = None,
+    recent_events_size: int | None = None,
+    capture_content: bool | None = None,
+    max_value_length: int | None = None,
+    redact: bool | None = None,
+    otlp_endpoint: str | None = None,
+    otlp_protocol: str | None = None,
+    kafka_bootstrap_servers: str | None = None,
+    kafka_topic: str | None = None,
+    kafka_producer_config: Mapping[str, Any] | None = None,
+    spool_dir: str | Path | None = None,
+    critical_exceptions: Iterable[type[BaseException]] = (),
+    sinks: Iterable[OutcomeSink] = (),
+    resource_attributes: Mapping[str, Any] | None = None,
+) -> Telemetry:
+    """Set up otel-agents. Idempotent: a second call returns the first call's setup.
+
+        import otel_agents as oa
+        oa.configure(service_name="support-bot")   # embedded default: no Kafka needed
+
+    Arguments beat environment variables (``OTEL_SERVICE_NAME``, ``OTEL_AGENTS_*``,
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``), which beat defaults. Raises ``ConfigurationError``
+    for invalid settings. Call ``oa.shutdown()`` to flush early or to configure anew.
+    """
+    global _current
+    with _lock:
+        if _current is not None:
+            return _current
+        settings = Settings.from_env(
+            {
+                "service_name": service_name,
+                "outcome_log": Path(outcome_log) if outcome_log is not None else None,
+                "recent_events_size": recent_events_size,
+                "capture_content": capture_content,
+                "max_value_length": max_value_length,
+                "redact": redact,
+                "otlp_endpoint": otlp_endpoint,
+                "otlp_protocol": otlp_protocol,
+                "kafka_bootstrap_servers": kafka_bootstrap_servers,
+                "kafka_topic": kafka_topic,
+            }
+        )
+        critical = tuple(critical_exceptions)
+        for exc_type in critical:
+            if not (isinstance(exc_type, type) and issubclass(exc_type, BaseException)):
+                raise ConfigurationError(
+                    f"critical_exceptions must be exception classes, got {exc_type!r}"
+                )
+        provider, owns_provider = _tracer_provider(settings, tracer_provider, resource_attributes)
+
+        outcome_sinks: list[OutcomeSink] = []
+        recent = RecentEvents(settings.recent_events_size)
+        outcome_sinks.append(recent)
+        kafka_sink = _kafka_sink(settings, kafka_producer_config, spool_dir)
+        if kafka_sink is not None:
+            outcome_sinks.append(kafka_sink)
+        outcome_sinks.extend(sinks)
+        log: JsonLinesOutcomeLog | None = None
+        if settings.outcome_log is not None or (kafka_sink is None and not list(sinks)):
+            log = JsonLinesOutcomeLog(settings.outcome_log or DEFAULT_OUTCOME_LOG)
+            outcome_sinks.append(log)
+
+        processor = OutcomeSpanProcessor(
+            outcome_sinks,
+            max_queue_size=settings.max_queue_size,
+            export_interval_ms=settings.export_interval_ms,
+            max_value_length=settings.max_value_length,
+        )
+        provider.add_span_processor(processor)
+        extra: list[Any] = []
+        if settings.otlp_endpoint and (owns_provider or otlp_endpoint is not None):
+            otlp = BatchSpanProcessor(_otlp_exporter(settings))
+            provider.add_span_processor(otlp)
+            extra.append(otlp)
+
+        RUNTIME.use_tracer_provider(provider)
+        RUNTIME.capture_content = settings.capture_content
+        RUNTIME.max_value_length = settings.max_value_length
+        if not settings.redact:
+            RUNTIME.redact_patterns = ()
+            RUNTIME.secret_keys = None
+        RUNTIME.critical_exceptions = critical
+        if settings.propagate_to_threads:
+            _threads.install()
+
+        _current = Telemetry(settings, provider, processor, recent, log, owns_provider, extra)
+        atexit.register(_current.shutdown)
+        return _current
+
+
+def _tracer_provider(
+    settings: Settings,
+    explicit: TracerProvider | None,
+    resource_attributes: Mapping[str, Any] | None,
+) -> tuple[TracerProvider, bool]:
+    if explicit is not None:
+        return explicit, False
+    existing = trace.get_tracer_provider()
+    if isinstance(existing, TracerProvider):
+        return existing, False
+    if hasattr(existing, "add_span_processor"):  # another SDK-compatible provider
+        return existing, False  # type: ignore[return-value]
+    attributes: dict[str, Any] = dict(resource_attributes or {})
+    if settings.service_name:
+        attributes[SERVICE_NAME] = settings.service_name
+    # Resource.create also reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
+    provider = TracerProvider(resource=Resource.create(attributes))
+    trace.set_tracer_provider(provider)
+    if trace.get_tracer_provider() is not provider:
+        return trace.get_tracer_provider(), False  # type: ignore[return-value]
+    return provider, True
+
+
+def _otlp_exporter(settings: Settings) -> SpanExporter:
+    endpoint = settings.otlp_endpoint or ""
+    if settings.otlp_protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+            OTLPSpanExporter as GrpcExporter,
+        )
+
+        return GrpcExporter(endpoint=endpoint)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+        OTLPSpanExporter as HttpExporter,
+    )
+
+    return HttpExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
+
+
+def _kafka_sink(
+    settings: Settings,
+    producer_config: Mapping[str, Any] | None,
+    spool_dir: str | Path | None,
+) -> OutcomeSink | None:
+    if not settings.kafka_bootstrap_servers:
+        return None
+    from otel_agents.exporters.kafka import KafkaOutcomeExporter
+
+    sink: OutcomeSink = KafkaOutcomeExporter(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic=settings.kafka_topic,
+        producer_config=producer_config,
+        spool_dir=spool_dir,
+    )
+    return sink
+
+
+def get_telemetry() -> Telemetry | None:
+    """The active setup, or None before ``configure()``."""
+    return _current
+
+
+def shutdown() -> None:
+    """Flush and detach the current setup; ``configure()`` may then be called again."""
+    global _current
+    with _lock:
+        if _current is None:
+            return
+        telemetry, _current = _current, None
+        atexit.unregister(telemetry.shutdown)
+        telemetry.shutdown()
+        if not telemetry.owns_provider:
+            _detach_processor(telemetry)
+        RUNTIME.use_tracer_provider(None)
+
+
+def _detach_processor(telemetry: Telemetry) -> None:
+    # The SDK has no remove_span_processor; rebuild its processor tuple without ours.
+    active = getattr(telemetry.tracer_provider, "_active_span_processor", None)
+    processors = getattr(active, "_span_processors", None)
+    if active is None or processors is None:
+        return
+    ours = {id(telemetry.processor), *(id(p) for p in telemetry.extra_processors)}
+    active._span_processors = tuple(p for p in processors if id(p) not in ours)
+
+
+def force_flush(timeout_millis: int = 10000) -> bool:
+    """Export everything finished so far; True when every sink confirmed."""
+    telemetry = _current
+    return telemetry.force_flush(timeout_millis) if telemetry is not None else True
+
+
+def recent_events(
+    count: int = 10,
+    agent: str | None = None,
+    status: Status | str | None = None,
+    kind: str | None = None,
+    workflow_id: str | None = None,
+) -> list[OutcomeEvent]:
+    """The latest outcomes of this process, oldest first (after ``configure()``).
+
+    oa.recent_events(count=10, agent="react", status=oa.Status.FAILURE)
+    """
+    telemetry = _current
+    if telemetry is None:
+        return []
+    telemetry.processor.drain()  # include actions that ended a moment ago
+    return telemetry.recent.query(
+        count,
+        agent=agent,
+        status=None if status is None else str(status),
+        kind=kind,
+        workflow_id=workflow_id,
+    )

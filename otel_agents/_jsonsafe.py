@@ -1,0 +1,122 @@
+"""Turn arbitrary Python values into JSON-safe, size-limited values.
+
+Used wherever user data (metadata, captured inputs/outputs, span attributes) enters an
+OutcomeEvent or a span attribute. It never raises: what cannot be represented becomes a
+descriptive string, so an event is degraded rather than lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Mapping, Set
+from typing import Any
+
+import orjson
+
+TRUNCATION_MARKER = "…[truncated {omitted} chars]"
+_MAX_DEPTH = 8
+_MAX_ITEMS = 256
+
+
+def truncate_text(text: str, max_length: int) -> str:
+    """Cut ``text`` to at most ``max_length`` characters, saying how much was cut."""
+    if len(text) <= max_length:
+        return text
+    omitted = len(text) - max_length
+    marker = TRUNCATION_MARKER.format(omitted=omitted)
+    keep = max(max_length - len(marker), 0)
+    return text[:keep] + marker
+
+
+def json_safe(
+    value: Any, max_length: int = 4096, _depth: int = 0, _seen: set[int] | None = None
+) -> Any:
+    """Return a JSON-safe copy of ``value``.
+
+    bytes become base64 text, NaN and infinities become None, strings longer than
+    ``max_length`` are truncated with a marker, cycles and over-deep nesting are cut,
+    and anything else is represented by its ``repr`` (size-limited).
+    """
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return truncate_text(value, max_length)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return truncate_text(base64.b64encode(bytes(value)).decode("ascii"), max_length)
+    if _depth >= _MAX_DEPTH:
+        return "[max depth]"
+    seen = _seen if _seen is not None else set()
+    marker = id(value)
+    if marker in seen:
+        return "[cycle]"
+    if isinstance(value, Mapping):
+        seen.add(marker)
+        out: dict[str, Any] = {}
+        for index, (key, item) in enumerate(value.items()):
+            if index >= _MAX_ITEMS:
+                out["…"] = f"[{len(value) - _MAX_ITEMS} more items]"
+                break
+            out[truncate_text(str(key), 256)] = json_safe(item, max_length, _depth + 1, seen)
+        seen.discard(marker)
+        return out
+    if isinstance(value, (list, tuple, Set)):
+        seen.add(marker)
+        items = list(value)
+        result = [json_safe(item, max_length, _depth + 1, seen) for item in items[:_MAX_ITEMS]]
+        if len(items) > _MAX_ITEMS:
+            result.append(f"[{len(items) - _MAX_ITEMS} more items]")
+        seen.discard(marker)
+        return result
+    return truncate_text(_safe_repr(value), max_length)
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception:  # a broken __repr__ must not lose the event
+        return f"<unrepresentable {type(value).__qualname__}>"
+
+
+def to_attribute_value(value: Any, max_length: int) -> str | bool | int | float | tuple[Any, ...]:
+    """Make ``value`` a valid, size-limited OpenTelemetry attribute value.
+
+    Primitives and homogeneous sequences of primitives pass through (strings truncated);
+    anything else becomes its JSON-safe form encoded as a JSON string.
+    """
+    if isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        return truncate_text(value, max_length)
+    if isinstance(value, (list, tuple)) and value:
+        first = type(value[0])
+        if first in (str, bool, int, float) and all(type(item) is first for item in value):
+            if first is str:
+                return tuple(truncate_text(item, max_length) for item in value)
+            return tuple(value)
+    return dumps_text(json_safe(value, max_length), max_length)
+
+
+def dumps_text(value: Any, max_length: int) -> str:
+    """JSON-encode an already JSON-safe value to text of at most ``max_length`` chars."""
+    return truncate_text(orjson.dumps(value).decode("utf-8"), max_length)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    return _safe_repr(value)
+
+
+def dumps(value: Any) -> bytes:
+    """Encode to compact JSON bytes; never raises (falls back to a full ``json_safe`` pass)."""
+    try:
+        return orjson.dumps(value, default=_default)
+    except (TypeError, orjson.JSONEncodeError):
+        return orjson.dumps(json_safe(value, max_length=1 << 20))

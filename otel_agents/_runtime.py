@@ -1,0 +1,76 @@
+"""Process-wide state the hot path reads: the tracer, content policy and hooks.
+
+Kept in one mutable object so ``configure()`` can swap it atomically and decorated
+functions (which may be created before ``configure()``) always see the current policy.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry import trace
+
+from otel_agents import semconv
+from otel_agents.config import DEFAULT_REDACT_PATTERNS, DEFAULT_SECRET_KEYS
+
+_logger = logging.getLogger("otel_agents")
+_VERSION = "0.1.0"
+
+
+class Runtime:
+    """What every decorated call consults. One instance, ``RUNTIME``."""
+
+    def __init__(self) -> None:
+        self.tracer: trace.Tracer = trace.get_tracer(semconv.INSTRUMENTATION_SCOPE, _VERSION)
+        self.capture_content = False
+        self.max_value_length = 4096
+        self.redact_patterns: tuple[re.Pattern[str], ...] = tuple(
+            re.compile(p) for p in DEFAULT_REDACT_PATTERNS
+        )
+        self.secret_keys: re.Pattern[str] | None = DEFAULT_SECRET_KEYS
+        self.critical_exceptions: tuple[type[BaseException], ...] = ()
+        self.pre_hooks: tuple[Callable[..., Any], ...] = ()
+        self.post_hooks: tuple[Callable[..., Any], ...] = ()
+        self.internal_errors = 0
+        self._reported: set[str] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def hooks_active(self) -> bool:
+        return bool(self.pre_hooks or self.post_hooks)
+
+    def use_tracer_provider(self, provider: trace.TracerProvider | None) -> None:
+        """Send spans to ``provider`` (None: whatever the global provider is, now or later)."""
+        if provider is None:
+            self.tracer = trace.get_tracer(semconv.INSTRUMENTATION_SCOPE, _VERSION)
+        else:
+            self.tracer = provider.get_tracer(semconv.INSTRUMENTATION_SCOPE, _VERSION)
+
+    def redact(self, text: str) -> str:
+        for pattern in self.redact_patterns:
+            text = pattern.sub("[REDACTED]", text)
+        return text
+
+    def report_internal_error(self, where: str, exc: BaseException) -> None:
+        """Count a telemetry failure and log it once per place: never raise into agent code."""
+        self.internal_errors += 1
+        if where in self._reported:
+            return
+        with self._lock:
+            if where in self._reported:
+                return
+            self._reported.add(where)
+        _logger.warning(
+            "otel-agents: telemetry error in %s (counted, logged once; the agent call is "
+            "unaffected): %r",
+            where,
+            exc,
+            exc_info=exc,
+        )
+
+
+RUNTIME = Runtime()

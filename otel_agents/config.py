@@ -1,0 +1,144 @@
+"""Settings of otel-agents: one dataclass whose fields name their environment variables.
+
+Precedence: an argument to ``configure()`` beats the environment, which beats the default.
+Invalid values fail at configuration time with a ``ConfigurationError`` naming the
+variable and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from otel_agents.errors import ConfigurationError
+
+DEFAULT_OUTCOME_LOG = Path(".otel-agents") / "outcomes.jsonl"
+
+#: Patterns whose matches are replaced by ``[REDACTED]`` in captured content and metadata.
+DEFAULT_REDACT_PATTERNS: tuple[str, ...] = (
+    r"(?i)\b(?:api[_-]?key|secret|password|passwd|token|authorization)\b\s*[:=]\s*\S+",
+    r"\bsk-[A-Za-z0-9_\-]{16,}",
+    r"(?i)\bbearer\s+[A-Za-z0-9._\-]{16,}",
+    r"\bAKIA[0-9A-Z]{16}\b",
+)
+#: Metadata keys whose values are always redacted.
+DEFAULT_SECRET_KEYS = re.compile(
+    r"(?i)(?:password|passwd|secret|token|api[_-]?key|authorization|cookie)"
+)
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything ``configure()`` can set. The metadata of each field names its env var."""
+
+    service_name: str | None = dataclasses.field(
+        default=None, metadata={"env": "OTEL_SERVICE_NAME"}
+    )
+    enabled: bool = dataclasses.field(default=True, metadata={"env": "OTEL_AGENTS_ENABLED"})
+    outcome_log: Path | None = dataclasses.field(
+        default=None, metadata={"env": "OTEL_AGENTS_OUTCOME_LOG"}
+    )
+    recent_events_size: int = dataclasses.field(
+        default=1000, metadata={"env": "OTEL_AGENTS_RECENT_EVENTS"}
+    )
+    capture_content: bool = dataclasses.field(
+        default=False, metadata={"env": "OTEL_AGENTS_CAPTURE_CONTENT"}
+    )
+    max_value_length: int = dataclasses.field(
+        default=4096, metadata={"env": "OTEL_AGENTS_MAX_VALUE_LENGTH"}
+    )
+    redact: bool = dataclasses.field(default=True, metadata={"env": "OTEL_AGENTS_REDACT"})
+    otlp_endpoint: str | None = dataclasses.field(
+        default=None, metadata={"env": "OTEL_EXPORTER_OTLP_ENDPOINT"}
+    )
+    otlp_protocol: str = dataclasses.field(
+        default="http/protobuf", metadata={"env": "OTEL_EXPORTER_OTLP_PROTOCOL"}
+    )
+    kafka_bootstrap_servers: str | None = dataclasses.field(
+        default=None, metadata={"env": "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS"}
+    )
+    kafka_topic: str | None = dataclasses.field(
+        default=None, metadata={"env": "OTEL_AGENTS_KAFKA_TOPIC"}
+    )
+    max_queue_size: int = dataclasses.field(
+        default=16384, metadata={"env": "OTEL_AGENTS_MAX_QUEUE_SIZE"}
+    )
+    export_interval_ms: int = dataclasses.field(
+        default=100, metadata={"env": "OTEL_AGENTS_EXPORT_INTERVAL_MS"}
+    )
+    propagate_to_threads: bool = dataclasses.field(
+        default=True, metadata={"env": "OTEL_AGENTS_PROPAGATE_TO_THREADS"}
+    )
+
+    @classmethod
+    def from_env(cls, overrides: Mapping[str, Any] | None = None) -> Settings:
+        """Read every field from its env var, then apply non-None ``overrides``."""
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            env_name = field.metadata["env"]
+            raw = _env(env_name)
+            if raw is not None:
+                values[field.name] = _parse(field, raw, env_name)
+        for name, value in (overrides or {}).items():
+            if value is not None:
+                values[name] = value
+        settings = cls(**values)
+        settings._validate()
+        return settings
+
+    def _validate(self) -> None:
+        if self.recent_events_size < 0:
+            raise _invalid("recent_events_size", "OTEL_AGENTS_RECENT_EVENTS", "use 0 or more")
+        if self.max_value_length < 64:
+            raise _invalid("max_value_length", "OTEL_AGENTS_MAX_VALUE_LENGTH", "use 64 or more")
+        if self.max_queue_size < 1:
+            raise _invalid("max_queue_size", "OTEL_AGENTS_MAX_QUEUE_SIZE", "use 1 or more")
+        if self.export_interval_ms < 1:
+            raise _invalid("export_interval_ms", "OTEL_AGENTS_EXPORT_INTERVAL_MS", "use 1 or more")
+        if self.otlp_protocol not in ("grpc", "http/protobuf"):
+            raise _invalid(
+                "otlp_protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", "use 'grpc' or 'http/protobuf'"
+            )
+
+
+def _invalid(field: str, env_name: str, fix: str) -> ConfigurationError:
+    return ConfigurationError(f"invalid {field} (argument `{field}` or env {env_name}): {fix}")
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def parse_bool(raw: str, env_name: str) -> bool:
+    """Parse a boolean env value strictly: a typo is an error, not a silent False."""
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigurationError(f"env {env_name}={raw!r} is not a boolean: use true or false")
+
+
+def _parse(field: dataclasses.Field[Any], raw: str, env_name: str) -> Any:
+    kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+    if kind.startswith("bool"):
+        return parse_bool(raw, env_name)
+    if kind.startswith("int"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(
+                f"env {env_name}={raw!r} is not a whole number: set it to e.g. {field.default}"
+            ) from None
+    if kind.startswith("Path"):
+        return Path(raw)
+    return raw.strip()

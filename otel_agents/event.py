@@ -1,0 +1,454 @@
+"""OutcomeEvent v1: a finished agent/tool/workflow span in a stable, published shape.
+
+    event = OutcomeEvent.from_span(span)       # a finished SDK span (ReadableSpan)
+    payload = event.to_json_bytes()            # CloudEvents 1.0 structured JSON
+
+The envelope is CloudEvents 1.0 (structured mode), so any CloudEvents consumer reads it;
+``data`` holds the outcome. The JSON Schema (draft 2020-12) ships in the package
+(``load_schema()``, ``otel-agents schema``). Within major version 1 changes are additive
+only; consumers must ignore unknown fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import functools
+import importlib.resources
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from otel_agents import semconv
+from otel_agents._jsonsafe import dumps, json_safe, truncate_text
+
+SCHEMA_VERSION = "1.0"
+CLOUDEVENTS_TYPE = "otel_agents.outcome.v1"
+DATA_SCHEMA = "urn:otel-agents:schema:outcome-event:1"
+CONTENT_TYPE = "application/json"
+EVENT_TYPE_OUTCOME = "outcome"
+EVENT_TYPE_PENDING = "pending"
+
+#: Namespace of the deterministic event ids (uuid5); never change it within v1.
+_EVENT_ID_NAMESPACE = uuid.UUID("6f1e0b9c-2d5a-5b7e-9c3f-0a4d8e2b7c61")
+_DEFAULT_MAX_VALUE = 8192
+
+# Span attributes that map onto named fields; the rest land in ``attributes``.
+_MAPPED = frozenset(
+    {
+        semconv.GEN_AI_OPERATION_NAME,
+        semconv.GEN_AI_AGENT_NAME,
+        semconv.GEN_AI_AGENT_ID,
+        semconv.GEN_AI_AGENT_DESCRIPTION,
+        semconv.GEN_AI_AGENT_VERSION,
+        semconv.GEN_AI_CONVERSATION_ID,
+        semconv.GEN_AI_PROVIDER_NAME,
+        semconv.GEN_AI_REQUEST_MODEL,
+        semconv.GEN_AI_USAGE_INPUT_TOKENS,
+        semconv.GEN_AI_USAGE_OUTPUT_TOKENS,
+        semconv.GEN_AI_TOOL_NAME,
+        semconv.GEN_AI_TOOL_CALL_ID,
+        semconv.GEN_AI_TOOL_TYPE,
+        semconv.GEN_AI_TOOL_DESCRIPTION,
+        semconv.GEN_AI_TOOL_CALL_ARGUMENTS,
+        semconv.GEN_AI_TOOL_CALL_RESULT,
+        semconv.GEN_AI_WORKFLOW_NAME,
+        semconv.ERROR_TYPE,
+        semconv.OUTCOME_STATUS,
+        semconv.OUTCOME_SEVERITY,
+        semconv.OUTCOME_QUALITY_SCORE,
+        semconv.OUTCOME_CONFIDENCE_SCORE,
+        semconv.OUTCOME_REWARD,
+        semconv.OUTCOME_COST_USD,
+        semconv.OUTCOME_RETRY_COUNT,
+        semconv.OUTCOME_LLM_LATENCY_MS,
+        semconv.OUTCOME_LATENCY_MS,
+        semconv.OUTCOME_TOTAL_TOKENS,
+        semconv.OUTCOME_ERROR_MESSAGE,
+        semconv.OUTCOME_STEPS_TOTAL,
+        semconv.OUTCOME_STEPS_FAILED,
+        semconv.ACTION_TYPE,
+        semconv.WORKFLOW_ID,
+        semconv.CORRELATION_ID,
+        semconv.TAGS,
+        semconv.INPUT,
+        semconv.OUTPUT,
+    }
+)
+
+
+def event_id_for(trace_id: int, span_id: int, event_type: str = EVENT_TYPE_OUTCOME) -> str:
+    """The deterministic id of a span's event: a retried or replayed event keeps it."""
+    return str(uuid.uuid5(_EVENT_ID_NAMESPACE, f"{trace_id:032x}-{span_id:016x}-{event_type}"))
+
+
+def is_outcome_span(span: Any) -> bool:
+    """True for spans made by ``@agent``/``@tool``/``@workflow`` (or auto-instrumentation)."""
+    attributes = getattr(span, "attributes", None)
+    if not attributes:
+        return False
+    return attributes.get(semconv.GEN_AI_OPERATION_NAME) in semconv.OUTCOME_OPERATIONS
+
+
+@functools.lru_cache(maxsize=1)
+def load_schema() -> dict[str, Any]:
+    """The OutcomeEvent v1 JSON Schema (draft 2020-12) shipped in the package."""
+    text = (
+        importlib.resources.files("otel_agents.schema")
+        .joinpath("outcome-event-v1.json")
+        .read_text("utf-8")
+    )
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@dataclasses.dataclass(frozen=True)
+class OutcomeEvent:
+    """One agent action's outcome. Field names match the JSON ``data`` object."""
+
+    event_id: str
+    event_type: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    trace_flags: int
+    kind: str
+    operation: str
+    name: str
+    span_name: str
+    action_type: str | None
+    agent_name: str | None
+    agent_id: str | None
+    agent_version: str | None
+    tool_name: str | None
+    tool_call_id: str | None
+    tool_type: str | None
+    workflow_id: str | None
+    workflow_name: str | None
+    correlation_id: str | None
+    conversation_id: str | None
+    start_time: str
+    end_time: str | None
+    duration_ms: float | None
+    latency_ms: float | None
+    status: str
+    severity: str
+    span_status: str
+    error_type: str | None
+    error_message: str | None
+    error_stack_trace: str | None
+    retry_count: int | None
+    input_tokens: int | None
+    output_tokens: int | None
+    total_tokens: int | None
+    llm_latency_ms: float | None
+    cost_usd: float | None
+    quality_score: float | None
+    confidence_score: float | None
+    reward: float | None
+    model: str | None
+    provider: str | None
+    steps_total: int | None
+    steps_failed: int | None
+    tags: list[str]
+    metadata: dict[str, Any]
+    input: str | None
+    output: str | None
+    events: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    attributes: dict[str, Any]
+    resource: dict[str, Any]
+    schema_version: str = SCHEMA_VERSION
+
+    # -- construction --------------------------------------------------------
+    @classmethod
+    def from_span(
+        cls,
+        span: Any,
+        event_type: str = EVENT_TYPE_OUTCOME,
+        max_value_length: int = _DEFAULT_MAX_VALUE,
+    ) -> OutcomeEvent:
+        """Build the event of a finished (or, for PENDING, started) SDK span."""
+        attrs: Mapping[str, Any] = span.attributes or {}
+        ctx = span.context
+        parent = span.parent
+        operation = str(attrs.get(semconv.GEN_AI_OPERATION_NAME, semconv.OPERATION_INVOKE_AGENT))
+        kind = semconv.KIND_BY_OPERATION.get(operation, semconv.ActionKind.AGENT)
+        name = attrs.get(semconv.NAME_ATTRIBUTE_BY_KIND[kind]) or span.name
+        start_ns: int = span.start_time or 0
+        end_ns: int | None = span.end_time if event_type == EVENT_TYPE_OUTCOME else None
+        duration = (end_ns - start_ns) / 1e6 if end_ns else None
+        pending = event_type == EVENT_TYPE_PENDING
+        status = (
+            semconv.Status.PENDING.value
+            if pending
+            else str(attrs.get(semconv.OUTCOME_STATUS) or _status_from_span(span))
+        )
+        severity = str(
+            attrs.get(semconv.OUTCOME_SEVERITY)
+            or semconv.DEFAULT_SEVERITY[semconv.Status(status)].value
+        )
+        input_tokens = _int(attrs.get(semconv.GEN_AI_USAGE_INPUT_TOKENS))
+        output_tokens = _int(attrs.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS))
+        total_tokens = _int(attrs.get(semconv.OUTCOME_TOTAL_TOKENS))
+        if input_tokens is not None or output_tokens is not None:
+            total_tokens = max(total_tokens or 0, (input_tokens or 0) + (output_tokens or 0))
+        error_message, stack = _exception_details(span)
+        limit = max_value_length
+        metadata: dict[str, Any] = {}
+        others: dict[str, Any] = {}
+        for key, value in attrs.items():
+            if key.startswith(semconv.METADATA_PREFIX):
+                metadata[key[len(semconv.METADATA_PREFIX) :]] = json_safe(value, limit)
+            elif key not in _MAPPED:
+                others[key] = json_safe(value, limit)
+        latency = _float(attrs.get(semconv.OUTCOME_LATENCY_MS))
+        return cls(
+            event_id=event_id_for(ctx.trace_id, ctx.span_id, event_type),
+            event_type=event_type,
+            trace_id=f"{ctx.trace_id:032x}",
+            span_id=f"{ctx.span_id:016x}",
+            parent_span_id=f"{parent.span_id:016x}" if parent is not None else None,
+            trace_flags=int(ctx.trace_flags),
+            kind=kind.value,
+            operation=operation,
+            name=str(name),
+            span_name=span.name,
+            action_type=_str(attrs.get(semconv.ACTION_TYPE)),
+            agent_name=_str(attrs.get(semconv.GEN_AI_AGENT_NAME)),
+            agent_id=_str(attrs.get(semconv.GEN_AI_AGENT_ID)),
+            agent_version=_str(attrs.get(semconv.GEN_AI_AGENT_VERSION)),
+            tool_name=_str(attrs.get(semconv.GEN_AI_TOOL_NAME)),
+            tool_call_id=_str(attrs.get(semconv.GEN_AI_TOOL_CALL_ID)),
+            tool_type=_str(attrs.get(semconv.GEN_AI_TOOL_TYPE)),
+            workflow_id=_str(attrs.get(semconv.WORKFLOW_ID)),
+            workflow_name=_str(attrs.get(semconv.GEN_AI_WORKFLOW_NAME)),
+            correlation_id=_str(attrs.get(semconv.CORRELATION_ID)),
+            conversation_id=_str(attrs.get(semconv.GEN_AI_CONVERSATION_ID)),
+            start_time=_rfc3339(start_ns),
+            end_time=_rfc3339(end_ns) if end_ns else None,
+            duration_ms=duration,
+            latency_ms=latency if latency is not None else duration,
+            status=status,
+            severity=severity,
+            span_status=span.status.status_code.name,
+            error_type=_str(attrs.get(semconv.ERROR_TYPE)),
+            error_message=_text(attrs.get(semconv.OUTCOME_ERROR_MESSAGE) or error_message, limit),
+            error_stack_trace=_text(stack, limit),
+            retry_count=_int(attrs.get(semconv.OUTCOME_RETRY_COUNT)),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            total_tokens=total_tokens,
+            llm_latency_ms=_float(attrs.get(semconv.OUTCOME_LLM_LATENCY_MS)),
+            cost_usd=_float(attrs.get(semconv.OUTCOME_COST_USD)),
+            quality_score=_float(attrs.get(semconv.OUTCOME_QUALITY_SCORE)),
+            confidence_score=_float(attrs.get(semconv.OUTCOME_CONFIDENCE_SCORE)),
+            reward=_float(attrs.get(semconv.OUTCOME_REWARD)),
+            model=_str(attrs.get(semconv.GEN_AI_REQUEST_MODEL)),
+            provider=_str(attrs.get(semconv.GEN_AI_PROVIDER_NAME)),
+            steps_total=_int(attrs.get(semconv.OUTCOME_STEPS_TOTAL)),
+            steps_failed=_int(attrs.get(semconv.OUTCOME_STEPS_FAILED)),
+            tags=[str(tag) for tag in attrs.get(semconv.TAGS, ())],
+            metadata=metadata,
+            input=_text(
+                attrs.get(semconv.INPUT) or attrs.get(semconv.GEN_AI_TOOL_CALL_ARGUMENTS), limit
+            ),
+            output=_text(
+                attrs.get(semconv.OUTPUT) or attrs.get(semconv.GEN_AI_TOOL_CALL_RESULT), limit
+            ),
+            events=[_event(event, limit) for event in span.events],
+            links=[_link(link) for link in span.links],
+            attributes=others,
+            resource=_resource(span.resource),
+        )
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> OutcomeEvent:
+        """Read an event back from its CloudEvents JSON form; unknown fields are ignored."""
+        data = document.get("data", document)
+        known = {field.name for field in dataclasses.fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        for field in dataclasses.fields(cls):
+            if field.name not in values:
+                values[field.name] = _EMPTY_DEFAULTS.get(field.name)
+        return cls(**values)
+
+    @classmethod
+    def from_json_bytes(cls, payload: bytes | str) -> OutcomeEvent:
+        return cls.from_dict(json.loads(payload))
+
+    # -- output --------------------------------------------------------------
+    @property
+    def traceparent(self) -> str:
+        """The W3C ``traceparent`` of the action's span."""
+        return f"00-{self.trace_id}-{self.span_id}-{self.trace_flags:02x}"
+
+    @property
+    def service_name(self) -> str | None:
+        value = self.resource.get("service_name")
+        return value if isinstance(value, str) else None
+
+    def data(self) -> dict[str, Any]:
+        """The ``data`` object: every field, JSON-safe."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CloudEvents 1.0 structured-mode envelope with the outcome as ``data``."""
+        return {
+            "specversion": "1.0",
+            "id": self.event_id,
+            "source": f"/otel-agents/{self.service_name or 'unknown_service'}",
+            "type": CLOUDEVENTS_TYPE,
+            "subject": self.name,
+            "time": self.end_time or self.start_time,
+            "datacontenttype": CONTENT_TYPE,
+            "dataschema": DATA_SCHEMA,
+            "traceparent": self.traceparent,
+            "data": self.data(),
+        }
+
+    def to_json_bytes(self, max_bytes: int | None = None) -> bytes:
+        """Compact JSON; if ``max_bytes`` is given, large values are cut to fit it."""
+        payload = dumps(self.to_dict())
+        if max_bytes is None or len(payload) <= max_bytes:
+            return payload
+        return _shrink(self, max_bytes)
+
+
+_EMPTY_DEFAULTS: dict[str, Any] = {
+    "tags": [],
+    "metadata": {},
+    "events": [],
+    "links": [],
+    "attributes": {},
+    "resource": {},
+    "schema_version": SCHEMA_VERSION,
+    "trace_flags": 1,
+}
+_SHRINKABLE_TEXT = ("error_stack_trace", "input", "output", "error_message")
+_SHRINKABLE_BULK = ("events", "attributes", "metadata", "links")
+
+
+def _shrink(event: OutcomeEvent, max_bytes: int) -> bytes:
+    """Cut the largest values (text first, then bulk fields) until the record fits."""
+    changes: dict[str, Any] = {}
+    budget = max(max_bytes // 8, 64)
+    for name in _SHRINKABLE_TEXT:
+        value = getattr(event, name)
+        if isinstance(value, str) and len(value) > budget:
+            changes[name] = truncate_text(value, budget)
+    shrunk = dataclasses.replace(event, **changes)
+    payload = dumps(shrunk.to_dict())
+    for name in _SHRINKABLE_BULK:
+        if len(payload) <= max_bytes:
+            return payload
+        original = getattr(shrunk, name)
+        placeholder: Any = (
+            [{"name": "otel_agents.truncated", "count": len(original)}]
+            if isinstance(original, list)
+            else {"otel_agents.truncated": f"{len(original)} entries dropped to fit"}
+        )
+        shrunk = dataclasses.replace(shrunk, **{name: placeholder})
+        payload = dumps(shrunk.to_dict())
+    if len(payload) > max_bytes:
+        # Last resort: every remaining string cut hard; ids and numbers are kept.
+        tiny = max(max_bytes // 64, 32)
+        cut: dict[str, Any] = {
+            f.name: truncate_text(getattr(shrunk, f.name), tiny)
+            for f in dataclasses.fields(shrunk)
+            if isinstance(getattr(shrunk, f.name), str)
+            and len(getattr(shrunk, f.name)) > tiny
+            and f.name not in ("event_id", "trace_id", "span_id", "start_time", "end_time")
+        }
+        shrunk = dataclasses.replace(shrunk, resource={}, tags=[], **cut)
+        payload = dumps(shrunk.to_dict())
+    return payload
+
+
+def _status_from_span(span: Any) -> str:
+    code = span.status.status_code.name
+    return semconv.Status.FAILURE.value if code == "ERROR" else semconv.Status.SUCCESS.value
+
+
+def _exception_details(span: Any) -> tuple[str | None, str | None]:
+    for event in reversed(span.events):
+        if event.name == semconv.EVENT_EXCEPTION:
+            attrs = event.attributes or {}
+            return _str(attrs.get(semconv.EXCEPTION_MESSAGE)), _str(
+                attrs.get(semconv.EXCEPTION_STACKTRACE)
+            )
+    return None, None
+
+
+def _event(event: Any, limit: int) -> dict[str, Any]:
+    return {
+        "name": event.name,
+        "time": _rfc3339(event.timestamp),
+        "attributes": {k: json_safe(v, limit) for k, v in (event.attributes or {}).items()},
+    }
+
+
+def _link(link: Any) -> dict[str, Any]:
+    ctx = link.context
+    return {
+        "trace_id": f"{ctx.trace_id:032x}",
+        "span_id": f"{ctx.span_id:016x}",
+        "attributes": {k: json_safe(v, 1024) for k, v in (link.attributes or {}).items()},
+    }
+
+
+@functools.lru_cache(maxsize=32)
+def _resource_cached(items: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    attrs = dict(items)
+    return {
+        "service_name": _str(attrs.get("service.name")),
+        "service_version": _str(attrs.get("service.version")),
+        "service_namespace": _str(attrs.get("service.namespace")),
+        "environment": _str(
+            attrs.get("deployment.environment.name") or attrs.get("deployment.environment")
+        ),
+        "host": _str(attrs.get("host.name")),
+        "attributes": {k: json_safe(v, 1024) for k, v in attrs.items()},
+    }
+
+
+def _resource(resource: Any) -> dict[str, Any]:
+    if resource is None:
+        return {}
+    # Resources are shared by every span of a provider: convert each one once.
+    return _resource_cached(tuple(sorted(resource.attributes.items())))
+
+
+def _rfc3339(ns: int | None) -> str:
+    if not ns:
+        return "1970-01-01T00:00:00.000000Z"
+    seconds, rest = divmod(ns, 1_000_000_000)
+    stamp = _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S") + f".{rest // 1000:06d}Z"
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _text(value: Any, limit: int) -> str | None:
+    return None if value is None else truncate_text(str(value), limit)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value)
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if number == number and number not in (float("inf"), float("-inf")) else None
+
+
+def events_from_spans(spans: Sequence[Any]) -> list[OutcomeEvent]:
+    """OutcomeEvents of the outcome spans among ``spans`` (others are skipped)."""
+    return [OutcomeEvent.from_span(span) for span in spans if is_outcome_span(span)]
