@@ -19,14 +19,21 @@ import json
 import sys
 from pathlib import Path
 
-from grafana_foundation_sdk.builders import bargauge, common, dashboard, prometheus, stat
-from grafana_foundation_sdk.builders import table, timeseries
+from grafana_foundation_sdk.builders import (
+    bargauge,
+    common,
+    dashboard,
+    prometheus,
+    stat,
+    table,
+    timeseries,
+)
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.cog import variants as cogvariants
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common as common_models
-from grafana_foundation_sdk.models import prometheus as prometheus_models
 from grafana_foundation_sdk.models import dashboard as dashboard_models
+from grafana_foundation_sdk.models import prometheus as prometheus_models
 
 OUTPUT = Path(__file__).resolve().parent / "dashboards" / "agent-outcomes.json"
 
@@ -40,7 +47,22 @@ SEL = 'service_name=~"$service", deployment_environment_name=~"$environment"'
 AGENT_SEL = f'{SEL}, gen_ai_agent_name=~"$agent"'
 CALLS = "traces_span_metrics_calls_total"
 DURATION_BUCKET = "traces_span_metrics_duration_milliseconds_bucket"
+TOKENS = "gen_ai_client_token_usage"
+COST = "agent_outcome_cost_usd"
+AGENT_OP = f'{AGENT_SEL}, gen_ai_operation_name="invoke_agent"'
+TOOL_OP = f'{SEL}, gen_ai_operation_name="execute_tool"'
+FAILED_SEL = f'{SEL}, error_type!=""'
+WORKFLOW_BUCKET = "gen_ai_workflow_duration_seconds_bucket"
 RATE = "$__rate_interval"
+
+
+def _rate(metric: str, selector: str, window: str = RATE) -> str:
+    return f"rate({metric}{{{selector}}}[{window}])"
+
+
+def _increase(metric: str, selector: str) -> str:
+    return f"increase({metric}{{{selector}}}[$__range])"
+
 
 #: (panel title, PromQL) for every Prometheus query of the dashboard, in order.
 PANEL_QUERIES: list[tuple[str, str]] = []
@@ -54,10 +76,7 @@ def _query(
     q = prometheus.Dataquery().expr(expr).ref_id(ref).datasource(PROMETHEUS)
     if legend:
         q = q.legend_format(legend)
-    if instant:
-        q = q.instant().format(prometheus_models.PromQueryFormat.TABLE)
-    else:
-        q = q.range()
+    q = q.instant().format(prometheus_models.PromQueryFormat.TABLE) if instant else q.range()
     return q
 
 
@@ -184,9 +203,7 @@ def build_dashboard() -> dashboard.Dashboard:
         .time("now-1h", "now")
         .timezone("browser")
         .tooltip(dashboard_models.DashboardCursorSync.CROSSHAIR)
-        .with_variable(
-            _variable("service", "Service", f"label_values({CALLS}, service_name)")
-        )
+        .with_variable(_variable("service", "Service", f"label_values({CALLS}, service_name)"))
         .with_variable(
             _variable(
                 "environment",
@@ -267,7 +284,7 @@ def build_dashboard() -> dashboard.Dashboard:
         .with_target(
             _query(
                 title,
-                f"sum by (agent_outcome_status) (rate(agent_outcomes_total{{{AGENT_SEL}}}[{RATE}]))",
+                f"sum by (agent_outcome_status) ({_rate('agent_outcomes_total', AGENT_SEL)})",
                 "{{agent_outcome_status}}",
             )
         )
@@ -286,7 +303,7 @@ def build_dashboard() -> dashboard.Dashboard:
         .with_target(
             _query(
                 title,
-                f'topk(10, sum by (error_type) (increase({CALLS}{{{SEL}, error_type!=""}}[$__range])))',
+                f"topk(10, sum by (error_type) ({_increase(CALLS, FAILED_SEL)}))",
                 "{{error_type}}",
                 instant=True,
             )
@@ -303,8 +320,7 @@ def build_dashboard() -> dashboard.Dashboard:
         .with_target(
             _query(
                 title,
-                f"sum by (gen_ai_agent_name, agent_outcome_status) "
-                f'(increase({CALLS}{{{AGENT_SEL}, gen_ai_operation_name="invoke_agent"}}[$__range]))',
+                f"sum by (gen_ai_agent_name, agent_outcome_status) ({_increase(CALLS, AGENT_OP)})",
                 instant=True,
             )
         )
@@ -317,7 +333,10 @@ def build_dashboard() -> dashboard.Dashboard:
         title, "invoke_agent span duration; exemplars link to traces.", "ms"
     )
     for q in _quantiles(
-        title, DURATION_BUCKET, f'{AGENT_SEL}, gen_ai_operation_name="invoke_agent"', "gen_ai_agent_name"
+        title,
+        DURATION_BUCKET,
+        f'{AGENT_SEL}, gen_ai_operation_name="invoke_agent"',
+        "gen_ai_agent_name",
     ):
         agent_latency = agent_latency.with_target(q)
     d = d.with_panel(agent_latency)
@@ -330,7 +349,9 @@ def build_dashboard() -> dashboard.Dashboard:
     d = d.with_panel(tool_latency)
     title = "Workflow duration p50 / p95 / p99"
     workflow = _timeseries(title, "gen_ai.workflow.duration from otel-agents' metrics.", "s")
-    for q in _quantiles(title, "gen_ai_workflow_duration_seconds_bucket", SEL, "gen_ai_workflow_name"):
+    for q in _quantiles(
+        title, "gen_ai_workflow_duration_seconds_bucket", SEL, "gen_ai_workflow_name"
+    ):
         workflow = workflow.with_target(q)
     d = d.with_panel(workflow)
 
@@ -338,11 +359,12 @@ def build_dashboard() -> dashboard.Dashboard:
     d = d.with_row(_row("Tokens and cost"))
     title = "Tokens in / out"
     d = d.with_panel(
-        _timeseries(title, "gen_ai.client.token.usage per second, by token type.", "short")
-        .with_target(
+        _timeseries(
+            title, "gen_ai.client.token.usage per second, by token type.", "short"
+        ).with_target(
             _query(
                 title,
-                f"sum by (gen_ai_token_type) (rate(gen_ai_client_token_usage_sum{{{AGENT_SEL}}}[{RATE}]))",
+                f"sum by (gen_ai_token_type) ({_rate(TOKENS + '_sum', AGENT_SEL)})",
                 "{{gen_ai_token_type}}",
             )
         )
@@ -352,15 +374,16 @@ def build_dashboard() -> dashboard.Dashboard:
         _timeseries(title, "LLM cost in USD, projected over an hour.", "currencyUSD").with_target(
             _query(
                 title,
-                f"sum by (gen_ai_agent_name) (rate(agent_outcome_cost_usd_sum{{{AGENT_SEL}}}[{RATE}])) * 3600",
+                f"sum by (gen_ai_agent_name) ({_rate(COST + '_sum', AGENT_SEL)}) * 3600",
                 "{{gen_ai_agent_name}}",
             )
         )
     )
     title = "Tokens per run by model"
     d = d.with_panel(
-        _timeseries(title, "Mean tokens per LLM-using action, by model and token type.", "short")
-        .with_target(
+        _timeseries(
+            title, "Mean tokens per LLM-using action, by model and token type.", "short"
+        ).with_target(
             _query(
                 title,
                 f"sum by (gen_ai_request_model, gen_ai_token_type) "
@@ -392,7 +415,7 @@ def build_dashboard() -> dashboard.Dashboard:
         _timeseries(title, "execute_tool spans per second, by tool.", "ops").with_target(
             _query(
                 title,
-                f'sum by (gen_ai_tool_name) (rate({CALLS}{{{SEL}, gen_ai_operation_name="execute_tool"}}[{RATE}]))',
+                f"sum by (gen_ai_tool_name) ({_rate(CALLS, TOOL_OP)})",
                 "{{gen_ai_tool_name}}",
             )
         )

@@ -53,6 +53,12 @@ METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
 METRIC_INVOKE_AGENT_DURATION: Final = "gen_ai.invoke_agent.duration"
 METRIC_EXECUTE_TOOL_DURATION: Final = "gen_ai.execute_tool.duration"
 METRIC_WORKFLOW_DURATION: Final = "gen_ai.workflow.duration"
+# otel-agents' own metrics (no convention exists): see otel_agents/metrics.py.
+METRIC_OUTCOMES: Final = "agent.outcomes"
+METRIC_OUTCOME_COST: Final = "agent.outcome.cost_usd"
+METRIC_OUTCOME_QUALITY: Final = "agent.outcome.quality_score"
+METRIC_OUTCOME_CONFIDENCE: Final = "agent.outcome.confidence_score"
+METRIC_OUTCOME_REWARD: Final = "agent.outcome.reward"
 
 # Exception event (OpenTelemetry general conventions).
 EVENT_EXCEPTION: Final = "exception"

@@ -1,0 +1,180 @@
+"""OutcomeMetrics: OTel metrics recorded from finished outcomes, through the public API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+import otel_agents as oa
+from otel_agents.metrics import DURATION_BUCKETS_S, TOKEN_BUCKETS, OutcomeMetrics
+
+
+class Recorded:
+    """Metric points collected from one reader, by metric name."""
+
+    def __init__(self, reader: InMemoryMetricReader) -> None:
+        self._reader = reader
+
+    def points(self, name: str) -> list[Any]:
+        oa.force_flush()
+        data = self._reader.get_metrics_data()
+        found: list[Any] = []
+        for rm in data.resource_metrics if data else []:
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    if metric.name == name:
+                        found.extend(metric.data.data_points)
+        return found
+
+    def names(self) -> set[str]:
+        oa.force_flush()
+        data = self._reader.get_metrics_data()
+        return {
+            m.name
+            for rm in (data.resource_metrics if data else [])
+            for sm in rm.scope_metrics
+            for m in sm.metrics
+        }
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> Iterator[Recorded]:
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader])
+    tracer_provider = TracerProvider(resource=Resource.create({"service.name": "metrics-test"}))
+    oa.configure(
+        tracer_provider=tracer_provider,
+        outcome_log=tmp_path / "o.jsonl",
+        sinks=[OutcomeMetrics(meter_provider=meter_provider)],
+    )
+    try:
+        yield Recorded(reader)
+    finally:
+        oa.shutdown()
+        tracer_provider.shutdown()
+        meter_provider.shutdown()
+
+
+@oa.tool(name="web_search")
+def web_search(query: str) -> str:
+    return query.upper()
+
+
+@oa.agent(name="researcher")
+def researcher(question: str) -> str:
+    oa.record(
+        input_tokens=812,
+        output_tokens=164,
+        cost_usd=0.0123,
+        quality_score=0.9,
+        confidence_score=0.75,
+        reward=1.0,
+        model="gpt-4o-mini",
+        provider="openai",
+    )
+    return web_search(question)
+
+
+@oa.agent(name="flaky")
+def flaky() -> None:
+    raise TimeoutError("model did not answer")
+
+
+def test_an_agent_run_records_tokens_by_type(recorded: Recorded) -> None:
+    researcher("why")
+    points = recorded.points("gen_ai.client.token.usage")
+    by_type = {p.attributes["gen_ai.token.type"]: p for p in points}
+    assert by_type["input"].sum == 812
+    assert by_type["output"].sum == 164
+    assert by_type["input"].attributes["gen_ai.agent.name"] == "researcher"
+    assert by_type["input"].attributes["gen_ai.request.model"] == "gpt-4o-mini"
+    assert tuple(by_type["input"].explicit_bounds) == TOKEN_BUCKETS
+
+
+def test_agent_and_tool_durations_use_their_own_instruments(recorded: Recorded) -> None:
+    researcher("why")
+    (agent,) = recorded.points("gen_ai.invoke_agent.duration")
+    (tool,) = recorded.points("gen_ai.execute_tool.duration")
+    assert isinstance(agent, HistogramDataPoint)
+    assert agent.count == 1 and agent.sum > 0
+    assert agent.attributes["gen_ai.agent.name"] == "researcher"
+    assert agent.attributes["agent.outcome.status"] == "SUCCESS"
+    assert tool.attributes["gen_ai.tool.name"] == "web_search"
+    assert tuple(agent.explicit_bounds) == pytest.approx(DURATION_BUCKETS_S)
+
+
+def test_a_workflow_records_its_duration(recorded: Recorded) -> None:
+    with oa.workflow("report"):
+        researcher("why")
+    (point,) = recorded.points("gen_ai.workflow.duration")
+    assert point.attributes["gen_ai.workflow.name"] == "report"
+
+
+def test_outcomes_are_counted_by_agent_and_status(recorded: Recorded) -> None:
+    researcher("a")
+    researcher("b")
+    with pytest.raises(TimeoutError):
+        flaky()
+    counts = {
+        (p.attributes.get("gen_ai.agent.name"), p.attributes["agent.outcome.status"]): p.value
+        for p in recorded.points("agent.outcomes")
+        if p.attributes["gen_ai.operation.name"] == "invoke_agent"
+    }
+    assert counts == {("researcher", "SUCCESS"): 2, ("flaky", "TIMEOUT"): 1}
+
+
+def test_a_failure_carries_its_error_type_on_the_duration(recorded: Recorded) -> None:
+    with pytest.raises(TimeoutError):
+        flaky()
+    (point,) = recorded.points("gen_ai.invoke_agent.duration")
+    assert point.attributes["error.type"] == "TimeoutError"
+    assert point.attributes["agent.outcome.status"] == "TIMEOUT"
+
+
+def test_cost_and_scores_are_histograms(recorded: Recorded) -> None:
+    researcher("why")
+    for name, value in (
+        ("agent.outcome.cost_usd", 0.0123),
+        ("agent.outcome.quality_score", 0.9),
+        ("agent.outcome.confidence_score", 0.75),
+        ("agent.outcome.reward", 1.0),
+    ):
+        (point,) = recorded.points(name)
+        assert point.sum == pytest.approx(value), name
+        assert point.attributes["gen_ai.agent.name"] == "researcher"
+
+
+def test_no_attribute_is_an_id(recorded: Recorded) -> None:
+    with oa.workflow("report"):
+        researcher("why")
+    keys = {
+        key
+        for name in recorded.names()
+        for point in recorded.points(name)
+        for key in point.attributes
+    }
+    assert not [k for k in keys if k.endswith(".id") or "id" in k.split(".")[-1].split("_")]
+
+
+def test_a_failing_meter_never_raises_into_the_processor(tmp_path: Path) -> None:
+    class Broken(OutcomeMetrics):
+        def _record(self, event: oa.OutcomeEvent) -> None:
+            raise RuntimeError("boom")
+
+    sink = Broken(meter_provider=MeterProvider())
+    provider = TracerProvider()
+    oa.configure(tracer_provider=provider, outcome_log=tmp_path / "o.jsonl", sinks=[sink])
+    try:
+        assert researcher("x") == "X"
+        oa.force_flush()
+        assert sink.failed == 2  # the agent's and the tool's outcome
+    finally:
+        oa.shutdown()
+        provider.shutdown()
