@@ -67,3 +67,53 @@ def outcome_schema_validator() -> jsonschema.protocols.Validator:
 
 
 # --- end of core instrumentation fixtures ---------------------------------------------
+
+
+# --- operations fixtures (Collector, Prometheus, trace sink) -------------------------
+# Real components on 127.0.0.1 for the tests under tests/ops. Where one cannot be built
+# or started, a test skips on a developer's machine and FAILS when CI is set.
+import os  # noqa: E402
+
+import ops_harness  # noqa: E402
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"required component unavailable in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def otelcol_binary() -> Path:
+    """The Collector built from collector/builder-config.yaml (cached across runs)."""
+    try:
+        return ops_harness.build_collector()
+    except ops_harness.ComponentUnavailable as exc:
+        _unavailable(str(exc))
+        raise
+
+
+@pytest.fixture(scope="session")
+def system_tool() -> Any:
+    """``system_tool("promtool")``: the path of an installed program, or skip/fail."""
+
+    def find(name: str) -> str:
+        try:
+            return ops_harness.require_tool(name)
+        except ops_harness.ComponentUnavailable as exc:
+            _unavailable(str(exc))
+            raise
+
+    return find
+
+
+@pytest.fixture
+def trace_sink() -> Iterator[ops_harness.OtlpTraceSink]:
+    sink = ops_harness.OtlpTraceSink()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+# --- end of operations fixtures --------------------------------------------------------
