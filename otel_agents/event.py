@@ -265,8 +265,16 @@ class OutcomeEvent:
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> OutcomeEvent:
-        """Read an event back from its CloudEvents JSON form; unknown fields are ignored."""
-        data = document.get("data", document)
+        """Read an event back from its CloudEvents JSON form; unknown fields are ignored.
+
+        Raises ``ValueError`` when the document is not an OutcomeEvent.
+        """
+        data = document.get("data", document) if isinstance(document, Mapping) else None
+        if not isinstance(data, Mapping):
+            raise ValueError("not an OutcomeEvent: no data object")
+        missing = [name for name in _REQUIRED if not isinstance(data.get(name), str)]
+        if missing:
+            raise ValueError(f"not an OutcomeEvent: missing {', '.join(missing)}")
         known = {field.name for field in dataclasses.fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
         for field in dataclasses.fields(cls):
@@ -316,6 +324,7 @@ class OutcomeEvent:
         return _shrink(self, max_bytes)
 
 
+_REQUIRED = ("event_id", "trace_id", "span_id", "kind", "name", "status", "start_time")
 _EMPTY_DEFAULTS: dict[str, Any] = {
     "tags": [],
     "metadata": {},

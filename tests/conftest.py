@@ -31,7 +31,9 @@ class Traced:
 
     def span(self, name: str) -> ReadableSpan:
         matches = [s for s in self.spans() if s.name == name]
-        assert len(matches) == 1, f"expected one span {name!r}, got {[s.name for s in self.spans()]}"
+        assert len(matches) == 1, (
+            f"expected one span {name!r}, got {[s.name for s in self.spans()]}"
+        )
         return matches[0]
 
     def events(self, **query: Any) -> list[oa.OutcomeEvent]:

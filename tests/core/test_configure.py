@@ -22,7 +22,11 @@ def _run(code: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=60,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -58,7 +62,8 @@ def test_service_name_and_resource_attributes_come_from_the_environment(tmp_path
         def a():
             return 1
         a()
-        print(oa.recent_events()[-1].resource["service_name"], oa.recent_events()[-1].resource["environment"])
+        resource = oa.recent_events()[-1].resource
+        print(resource["service_name"], resource["environment"])
         """,
         tmp_path,
         OTEL_SERVICE_NAME="from-env",
@@ -173,9 +178,11 @@ def test_recent_events_filters_by_agent_status_and_count(traced):
 
 
 def test_recent_events_buffer_is_bounded(tmp_path):
-    oa.configure(tracer_provider=TracerProvider(), recent_events_size=5,
-                 outcome_log=tmp_path / "o.jsonl")
+    oa.configure(
+        tracer_provider=TracerProvider(), recent_events_size=5, outcome_log=tmp_path / "o.jsonl"
+    )
     try:
+
         @oa.tool
         def t(i):
             return i
@@ -198,9 +205,11 @@ def test_a_failing_sink_never_reaches_agent_code(tmp_path):
         def shutdown(self):
             raise RuntimeError("shutdown down")
 
-    oa.configure(tracer_provider=TracerProvider(), sinks=[BrokenSink()],
-                 outcome_log=tmp_path / "o.jsonl")
+    oa.configure(
+        tracer_provider=TracerProvider(), sinks=[BrokenSink()], outcome_log=tmp_path / "o.jsonl"
+    )
     try:
+
         @oa.agent
         def a():
             return "fine"
@@ -216,6 +225,7 @@ def test_a_failing_sink_never_reaches_agent_code(tmp_path):
 def test_outcomes_are_recorded_even_when_the_trace_is_not_sampled_out_of_the_queue(tmp_path):
     telemetry = oa.configure(tracer_provider=TracerProvider(), outcome_log=tmp_path / "o.jsonl")
     try:
+
         @oa.tool
         def t(i):
             return i

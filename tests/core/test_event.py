@@ -21,9 +21,17 @@ def _run_mixed_workload():
 
     @oa.agent(agent_id="a-1", version="2", model="m", provider="openai")
     def researcher(q):
-        oa.record(input_tokens=10, output_tokens=5, cost_usd=0.01, quality_score=0.9,
-                  reward=1.0, confidence_score=0.5, retry_count=1, conversation_id="c-1",
-                  metadata={"nested": {"a": [1, 2, {"b": None}]}, "n": math.inf})
+        oa.record(
+            input_tokens=10,
+            output_tokens=5,
+            cost_usd=0.01,
+            quality_score=0.9,
+            reward=1.0,
+            confidence_score=0.5,
+            retry_count=1,
+            conversation_id="c-1",
+            metadata={"nested": {"a": [1, 2, {"b": None}]}, "n": math.inf},
+        )
         oa.thought("thinking")
         oa.evaluation("helpfulness", score=0.4)
         return search(q)

@@ -89,10 +89,12 @@ def test_exceptions_marked_critical_get_critical_severity(tmp_path):
     from opentelemetry.sdk.trace import TracerProvider
 
     oa.configure(
-        tracer_provider=TracerProvider(), outcome_log=tmp_path / "o.jsonl",
+        tracer_provider=TracerProvider(),
+        outcome_log=tmp_path / "o.jsonl",
         critical_exceptions=[DataLoss],
     )
     try:
+
         @oa.agent
         def risky():
             raise DataLoss("gone")
@@ -123,8 +125,14 @@ def test_record_sets_outcome_fields_and_tokens_add_up(traced):
     def thinker():
         oa.record(input_tokens=800, output_tokens=100, llm_latency_ms=400.0, cost_usd=0.002)
         oa.record(input_tokens=12, output_tokens=64, llm_latency_ms=20.5, cost_usd=0.0011)
-        oa.record(quality_score=0.92, confidence_score=0.8, reward=0.7, retry_count=2,
-                  metadata={"model_version": "v3"}, tags=["a", "b"])
+        oa.record(
+            quality_score=0.92,
+            confidence_score=0.8,
+            reward=0.7,
+            retry_count=2,
+            metadata={"model_version": "v3"},
+            tags=["a", "b"],
+        )
         return "ok"
 
     thinker()
@@ -158,9 +166,18 @@ def test_record_with_bad_values_never_raises(traced):
 
     @oa.agent
     def messy():
-        oa.record(input_tokens="many", quality_score=math.nan, status="BOGUS",
-                  metadata={"obj": Unprintable(), "cycle": cyclic, "blob": b"\x00\x01",
-                            "big": "x" * 100_000, "nan": math.inf})
+        oa.record(
+            input_tokens="many",
+            quality_score=math.nan,
+            status="BOGUS",
+            metadata={
+                "obj": Unprintable(),
+                "cycle": cyclic,
+                "blob": b"\x00\x01",
+                "big": "x" * 100_000,
+                "nan": math.inf,
+            },
+        )
         return 1
 
     assert messy() == 1

@@ -239,7 +239,7 @@ def test_generator_closed_early_ends_its_span_and_runs_the_body_cleanup(traced):
         finally:
             cleaned.append(trace.get_current_span().name)
 
-    for item in stream():
+    for _item in stream():
         break
     assert cleaned == ["invoke_agent stream"]
     assert traced.span("invoke_agent stream").end_time is not None
