@@ -61,7 +61,11 @@ def _rate(metric: str, selector: str, window: str = RATE) -> str:
 
 
 def _increase(metric: str, selector: str) -> str:
-    return f"increase({metric}{{{selector}}}[$__range])"
+    return _increase_over(metric, selector, "$__range")
+
+
+def _increase_over(metric: str, selector: str, window: str) -> str:
+    return f"increase({metric}{{{selector}}}[{window}])"
 
 
 #: (panel title, PromQL) for every Prometheus query of the dashboard, in order.
@@ -397,16 +401,29 @@ def build_dashboard() -> dashboard.Dashboard:
 
     # --- Quality ----------------------------------------------------------------
     d = d.with_row(_row("Quality"))
-    for title, metric, unit in (
-        ("Quality score", "agent_outcome_quality_score", "percentunit"),
-        ("Confidence score", "agent_outcome_confidence_score", "percentunit"),
-        ("Reward", "agent_outcome_reward", "short"),
+    for title, metric in (
+        ("Quality score", "agent_outcome_quality_score"),
+        ("Confidence score", "agent_outcome_confidence_score"),
     ):
         d = d.with_panel(
-            _timeseries(title, f"Mean {title.lower()} per agent.", unit, width=8).with_target(
-                _mean_score(title, metric)
+            _timeseries(title, f"Mean {title.lower()} per agent.", "percentunit", width=8)
+            .min(0)
+            .max(1)
+            .with_target(_mean_score(title, metric))
+        )
+    title = "Reward"
+    # Rewards may be negative, so they are a running sum (a gauge) and a count.
+    d = d.with_panel(
+        _timeseries(title, "Mean reward per agent.", "short", width=8).with_target(
+            _query(
+                title,
+                f"sum by (gen_ai_agent_name) (delta(agent_outcome_reward{{{AGENT_SEL}}}[{RATE}]))"
+                " / sum by (gen_ai_agent_name) "
+                f"({_increase_over('agent_outcome_rewarded_total', AGENT_SEL, RATE)})",
+                "{{gen_ai_agent_name}}",
             )
         )
+    )
 
     # --- Tools ------------------------------------------------------------------
     d = d.with_row(_row("Tools"))

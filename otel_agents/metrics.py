@@ -32,7 +32,6 @@ TOKEN_BUCKETS: Final = tuple(4**i for i in range(14))  # 1 .. 67108864
 # Our own: per-action LLM cost spans a tenth of a cent to tens of dollars.
 COST_BUCKETS_USD: Final = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
 SCORE_BUCKETS: Final = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
-REWARD_BUCKETS: Final = (-10.0, -1.0, -0.5, 0.0, 0.25, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0)
 
 _DURATION_METRIC: Final = {
     semconv.OPERATION_INVOKE_AGENT: semconv.METRIC_INVOKE_AGENT_DURATION,
@@ -94,11 +93,17 @@ class OutcomeMetrics:
             description="Confidence score of one action's outcome (0..1)",
             explicit_bucket_boundaries_advisory=SCORE_BUCKETS,
         )
-        self._reward = meter.create_histogram(
+        # A reward may be negative, which a histogram cannot record: keep its running
+        # sum and the number of rewarded outcomes; their ratio is the mean reward.
+        self._reward = meter.create_up_down_counter(
             semconv.METRIC_OUTCOME_REWARD,
             unit="{reward}",
-            description="Reward of one action's outcome",
-            explicit_bucket_boundaries_advisory=REWARD_BUCKETS,
+            description="Sum of the rewards of finished actions (may be negative)",
+        )
+        self._rewarded = meter.create_counter(
+            semconv.METRIC_OUTCOME_REWARDED,
+            unit="{outcome}",
+            description="Finished actions that carry a reward",
         )
         self.failed = 0
 
@@ -143,10 +148,12 @@ class OutcomeMetrics:
             (self._cost, event.cost_usd),
             (self._quality, event.quality_score),
             (self._confidence, event.confidence_score),
-            (self._reward, event.reward),
         ):
-            if value is not None:
+            if value is not None and value >= 0:
                 histogram.record(value, base)
+        if event.reward is not None:
+            self._reward.add(event.reward, base)
+            self._rewarded.add(1, base)
 
 
 def _base_attributes(event: OutcomeEvent) -> _Attributes:

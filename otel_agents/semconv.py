@@ -59,6 +59,7 @@ METRIC_OUTCOME_COST: Final = "agent.outcome.cost_usd"
 METRIC_OUTCOME_QUALITY: Final = "agent.outcome.quality_score"
 METRIC_OUTCOME_CONFIDENCE: Final = "agent.outcome.confidence_score"
 METRIC_OUTCOME_REWARD: Final = "agent.outcome.reward"
+METRIC_OUTCOME_REWARDED: Final = "agent.outcome.rewarded"
 
 # Exception event (OpenTelemetry general conventions).
 EVENT_EXCEPTION: Final = "exception"

@@ -118,4 +118,81 @@ def trace_sink() -> Iterator[ops_harness.OtlpTraceSink]:
         sink.stop()
 
 
+class OpsStack:
+    """The Collector, Prometheus and a trace sink on 127.0.0.1, with the demo feeding them."""
+
+    def __init__(
+        self,
+        collector: ops_harness.Collector,
+        prometheus: ops_harness.Prometheus,
+        traces: ops_harness.OtlpTraceSink,
+        demo: ops_harness.Server,
+        kafka_exporter: bool,
+    ) -> None:
+        self.collector = collector
+        self.prometheus = prometheus
+        self.traces = traces
+        self.demo = demo
+        #: True when the demo also ran otel-agents' Kafka exporter (against a closed port).
+        self.kafka_exporter = kafka_exporter
+
+
+_DEMO = "import sys; from otel_agents.cli import main; sys.exit(main())"
+
+
+@pytest.fixture(scope="module")
+def ops_stack(otelcol_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpsStack]:
+    """Everything of the end-to-end test, started once per module and stopped after it."""
+    import importlib.util
+    import sys
+
+    workdir = tmp_path_factory.mktemp("ops-e2e")
+    started: list[Any] = []
+    try:
+        traces = ops_harness.OtlpTraceSink()
+        started.append(traces)
+        collector = ops_harness.Collector(otelcol_binary, workdir, traces.endpoint)
+        started.append(collector)
+        prometheus = ops_harness.Prometheus(
+            workdir,
+            {
+                "otel-collector": f"127.0.0.1:{collector.prometheus_port}",
+                "otel-collector-self": f"127.0.0.1:{collector.telemetry_port}",
+            },
+        )
+        started.append(prometheus)
+        env = {
+            "OTEL_SERVICE_NAME": "agent-demo",
+            "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment.name=e2e,service.version=0.1.0",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector.otlp_grpc_endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
+            "OTEL_AGENTS_OUTCOME_LOG": str(workdir / "outcomes.jsonl"),
+        }
+        kafka_exporter = importlib.util.find_spec("otel_agents.exporters.kafka") is not None
+        if kafka_exporter:
+            # Nothing listens there: deliveries fail and events spool, which is what the
+            # exporter's failure and spool alerts watch. Traffic stays on 127.0.0.1.
+            env |= {
+                "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{ops_harness.free_port()}",
+                "OTEL_AGENTS_KAFKA_SPOOL_DIR": str(workdir / "spool"),
+                "OTEL_AGENTS_KAFKA_PRODUCER_MESSAGE_TIMEOUT_MS": "1000",
+            }
+        demo = ops_harness.Server(
+            "demo",
+            [sys.executable, "-c", _DEMO, "demo", "--loop", "--runs", "5", "--quiet"],
+            workdir / "demo.log",
+            env=env,
+            cwd=workdir,
+        )
+        started.append(demo)
+        yield OpsStack(collector, prometheus, traces, demo, kafka_exporter)
+    except ops_harness.ComponentUnavailable as exc:
+        _unavailable(str(exc))
+    finally:
+        for component in reversed(started):
+            component.stop()
+
+
 # --- end of operations fixtures --------------------------------------------------------

@@ -400,3 +400,92 @@ def _any_value(value: Any) -> Any:
 def parse_exposition(text: str) -> set[str]:
     """Metric family names in a Prometheus/OpenMetrics text exposition."""
     return {m.group(1) for m in re.finditer(r"^# TYPE (\S+) ", text, re.MULTILINE)}
+
+
+# --- the dashboard's and the alert rules' PromQL ------------------------------------
+DASHBOARD = REPO / "grafana" / "dashboards" / "agent-outcomes.json"
+
+#: Grafana's built-in variables and the dashboard's own, as the tests set them:
+#: every variable on "All" (the regex .*), fixed windows for the interval macros.
+DASHBOARD_VARIABLES = {
+    "$__rate_interval": "1m",
+    "$__range": "5m",
+    "$service": ".*",
+    "$environment": ".*",
+    "$agent": ".*",
+}
+
+_COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
+# Both sides of these must have data for the alert to ever fire; `x or y` is one
+# signal (its fallback arm exists precisely so that the whole has data).
+_SET_OPERATORS = {"and", "unless"}
+
+
+def substitute_variables(expr: str) -> str:
+    """A dashboard expression with its variables replaced (longest name first)."""
+    for name in sorted(DASHBOARD_VARIABLES, key=len, reverse=True):
+        expr = expr.replace(name, DASHBOARD_VARIABLES[name])
+    return expr
+
+
+def dashboard_json() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    return loaded
+
+
+def dashboard_queries() -> list[tuple[str, str]]:
+    """(panel title and refId, expr) of every Prometheus query in the checked-in JSON."""
+    found = []
+    for panel in dashboard_json()["panels"]:
+        for target in panel.get("targets", []):
+            if target.get("datasource", {}).get("type") == "prometheus":
+                found.append((f"{panel['title']} [{target['refId']}]", target["expr"]))
+    return found
+
+
+def alert_rules() -> list[tuple[str, str, str]]:
+    """(group, alert name, expr) of every alert rule in prometheus/rules."""
+    found = []
+    for path in sorted(RULES_DIR.glob("*.yaml")):
+        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
+            for rule in group["rules"]:
+                if "alert" in rule:
+                    found.append((group["name"], rule["alert"], rule["expr"]))
+    return found
+
+
+def alert_signals(expr: str) -> list[str]:
+    """The data-bearing parts of an alert expression, without its thresholds.
+
+    An alert's own expression returns data only while it fires; its signals (the side
+    of each comparison that is not a number, both sides of and/unless, the
+    argument of absent()) must return data whenever the system is healthy.
+    """
+    import promql_parser
+
+    signals: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, promql_parser.ParenExpr):
+            walk(node.expr)
+        elif isinstance(node, promql_parser.BinaryExpr) and str(node.op) in _SET_OPERATORS:
+            walk(node.lhs)
+            walk(node.rhs)
+        elif (
+            isinstance(node, promql_parser.BinaryExpr)
+            and str(node.op) in _COMPARISONS
+            and not (node.modifier and node.modifier.return_bool)
+        ):
+            for side in (node.lhs, node.rhs):
+                if not isinstance(side, promql_parser.NumberLiteral):
+                    walk(side)
+        elif isinstance(node, promql_parser.Call) and node.func.name in (
+            "absent",
+            "absent_over_time",
+        ):
+            walk(node.args[0])
+        else:
+            signals.append(str(node))
+
+    walk(promql_parser.parse(expr))
+    return signals

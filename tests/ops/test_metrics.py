@@ -144,11 +144,25 @@ def test_cost_and_scores_are_histograms(recorded: Recorded) -> None:
         ("agent.outcome.cost_usd", 0.0123),
         ("agent.outcome.quality_score", 0.9),
         ("agent.outcome.confidence_score", 0.75),
-        ("agent.outcome.reward", 1.0),
     ):
         (point,) = recorded.points(name)
         assert point.sum == pytest.approx(value), name
         assert point.attributes["gen_ai.agent.name"] == "researcher"
+
+
+@oa.agent(name="gambler")
+def gambler(reward: float) -> None:
+    oa.record(reward=reward)
+
+
+def test_rewards_may_be_negative_and_average_from_sum_and_count(recorded: Recorded) -> None:
+    for reward in (1.0, -0.5, -1.5):
+        gambler(reward)
+    (total,) = recorded.points("agent.outcome.reward")
+    (count,) = recorded.points("agent.outcome.rewarded")
+    assert total.value == pytest.approx(-1.0)
+    assert count.value == 3
+    assert total.attributes["gen_ai.agent.name"] == "gambler"
 
 
 def test_no_attribute_is_an_id(recorded: Recorded) -> None:
