@@ -67,6 +67,20 @@ class Telemetry:
     def sinks(self) -> list[OutcomeSink]:
         return self.processor.sinks
 
+    def stats(self) -> dict[str, int]:
+        """Self-observation: events built, spans dropped, telemetry errors swallowed.
+
+            oa.get_telemetry().stats()   # {"events": 1200, "dropped": 0, ...}
+        """
+        return {
+            "events": self.processor.processed,
+            "dropped": self.processor.dropped,
+            "failed": self.processor.failed,
+            "caller_exports": self.processor.caller_exports,
+            "queued": self.processor.queued,
+            "internal_errors": RUNTIME.internal_errors,
+        }
+
     def force_flush(self, timeout_millis: int = 10000) -> bool:
         """Export everything finished so far (outcomes and, if set, OTLP spans)."""
         ok = self.processor.force_flush(timeout_millis)

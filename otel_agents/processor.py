@@ -64,6 +64,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         self.processed = 0
         self.dropped = 0
         self.failed = 0
+        self.caller_exports = 0
         self._last_drop_log = 0.0
         self._pid = os.getpid()
         self._worker = self._start_worker()
@@ -76,6 +77,10 @@ class OutcomeSpanProcessor(SpanProcessor):
     def sinks(self) -> list[OutcomeSink]:
         return list(self._sinks)
 
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
     # -- SpanProcessor --------------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
@@ -85,7 +90,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
             return
         queue = self._queue
-        if len(queue) >= self._max_queue_size or self._shutdown:
+        if len(queue) >= self._max_queue_size and not self._help_export():
             self._count_drop()
             return
         queue.append(span)
@@ -120,13 +125,30 @@ class OutcomeSpanProcessor(SpanProcessor):
             except Exception:
                 _logger.exception("otel-agents: shutting down %r failed", sink)
 
+    def _help_export(self) -> bool:
+        """The queue is full: export one batch on this thread rather than lose outcomes.
+
+        This trades a few milliseconds of the caller's CPU (building events; sinks never
+        block on the network) for losing nothing when agents outpace the worker, e.g. in a
+        tight loop where the worker thread gets little of the GIL.
+        """
+        if self._shutdown or not self._export_lock.acquire(timeout=0.5):
+            return False
+        try:
+            self._export_batch()
+        finally:
+            self._export_lock.release()
+        self.caller_exports += 1
+        return True
+
     # -- worker ----------------------------------------------------------------------
     def drain(self, deadline: float | None = None) -> None:
         """Export everything queued now, in this thread (used by flush and the worker)."""
-        with self._export_lock:
-            while self._queue:
-                if deadline is not None and time.monotonic() > deadline:
-                    return
+        while self._queue:
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            # One batch per lock hold, so a caller helping out never waits long.
+            with self._export_lock:
                 self._export_batch()
 
     def _export_batch(self) -> None:

@@ -383,8 +383,10 @@ def test_hooks_see_each_call_and_a_failing_hook_never_breaks_the_agent(traced):
     def worker():
         return 5
 
+    errors_before = traced.telemetry.stats()["internal_errors"]
     assert worker() == 5
     assert calls == [("pre", "worker"), ("post", "worker", "SUCCESS", 5)]
+    assert traced.telemetry.stats()["internal_errors"] == errors_before + 1
 
 
 async def test_async_hooks_are_awaited_in_async_actions(traced):
