@@ -104,6 +104,7 @@ def test_agent_and_tool_durations_use_their_own_instruments(recorded: Recorded) 
     (tool,) = recorded.points("gen_ai.execute_tool.duration")
     assert isinstance(agent, HistogramDataPoint)
     assert agent.count == 1 and agent.sum > 0
+    assert agent.attributes is not None
     assert agent.attributes["gen_ai.agent.name"] == "researcher"
     assert agent.attributes["agent.outcome.status"] == "SUCCESS"
     assert tool.attributes["gen_ai.tool.name"] == "web_search"
