@@ -75,8 +75,12 @@ def outcome_schema_validator() -> jsonschema.protocols.Validator:
 # Real components on 127.0.0.1 for the tests under tests/ops. Where one cannot be built
 # or started, a test skips on a developer's machine and FAILS when CI is set.
 import os  # noqa: E402
+import sys  # noqa: E402
 
+# ops_harness sits beside this file; importable whether or not tests/ is a package.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ops_harness  # noqa: E402
+from ops_harness import OpsStack  # noqa: E402
 
 
 def _unavailable(reason: str) -> None:
@@ -118,25 +122,6 @@ def trace_sink() -> Iterator[ops_harness.OtlpTraceSink]:
         sink.stop()
 
 
-class OpsStack:
-    """The Collector, Prometheus and a trace sink on 127.0.0.1, with the demo feeding them."""
-
-    def __init__(
-        self,
-        collector: ops_harness.Collector,
-        prometheus: ops_harness.Prometheus,
-        traces: ops_harness.OtlpTraceSink,
-        demo: ops_harness.Server,
-        kafka_exporter: bool,
-    ) -> None:
-        self.collector = collector
-        self.prometheus = prometheus
-        self.traces = traces
-        self.demo = demo
-        #: True when the demo also ran otel-agents' Kafka exporter (against a closed port).
-        self.kafka_exporter = kafka_exporter
-
-
 _DEMO = "import sys; from otel_agents.cli import main; sys.exit(main())"
 
 
@@ -144,7 +129,6 @@ _DEMO = "import sys; from otel_agents.cli import main; sys.exit(main())"
 def ops_stack(otelcol_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpsStack]:
     """Everything of the end-to-end test, started once per module and stopped after it."""
     import importlib.util
-    import sys
 
     workdir = tmp_path_factory.mktemp("ops-e2e")
     started: list[Any] = []

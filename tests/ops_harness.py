@@ -402,6 +402,25 @@ def parse_exposition(text: str) -> set[str]:
     return {m.group(1) for m in re.finditer(r"^# TYPE (\S+) ", text, re.MULTILINE)}
 
 
+class OpsStack:
+    """The Collector, Prometheus and a trace sink on 127.0.0.1, with the demo feeding them."""
+
+    def __init__(
+        self,
+        collector: Collector,
+        prometheus: Prometheus,
+        traces: OtlpTraceSink,
+        demo: Server,
+        kafka_exporter: bool,
+    ) -> None:
+        self.collector = collector
+        self.prometheus = prometheus
+        self.traces = traces
+        self.demo = demo
+        #: True when the demo also ran otel-agents' Kafka exporter (against a closed port).
+        self.kafka_exporter = kafka_exporter
+
+
 # --- the dashboard's and the alert rules' PromQL ------------------------------------
 DASHBOARD = REPO / "grafana" / "dashboards" / "agent-outcomes.json"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import ops_harness
 import pytest
-from conftest import OpsStack
+from ops_harness import OpsStack
 
 pytestmark = pytest.mark.integration
 
