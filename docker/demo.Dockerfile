@@ -7,5 +7,5 @@ COPY otel_agents ./otel_agents
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 agent
 USER agent
-ENTRYPOINT ["/bin/sh", "-c"]
-CMD ["while true; do otel-agents demo --runs 20; sleep 5; done"]
+ENTRYPOINT ["otel-agents"]
+CMD ["demo", "--loop", "--quiet"]

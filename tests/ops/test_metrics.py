@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
+import os
+import subprocess
+import sys
+import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -193,3 +199,115 @@ def test_a_failing_meter_never_raises_into_the_processor(tmp_path: Path) -> None
     finally:
         oa.shutdown()
         provider.shutdown()
+
+
+def _python(code: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Runs ``code`` in a fresh interpreter: global providers are per process."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+class _OtlpHttpReceiver:
+    """Collects OTLP/HTTP metric exports on 127.0.0.1 (answers every POST with 200)."""
+
+    def __init__(self) -> None:
+        from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+
+        received: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.path == "/v1/metrics":
+                    request = metrics_service_pb2.ExportMetricsServiceRequest()
+                    request.ParseFromString(body)
+                    received.extend(
+                        m.name
+                        for rm in request.resource_metrics
+                        for sm in rm.scope_metrics
+                        for m in sm.metrics
+                    )
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.metric_names = received
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def test_an_otlp_endpoint_exports_the_metrics_over_otlp(tmp_path: Path) -> None:
+    receiver = _OtlpHttpReceiver()
+    try:
+        result = _python(
+            """
+            from opentelemetry import metrics
+            import otel_agents as oa
+            t = oa.configure(outcome_log="o.jsonl")
+
+            @oa.agent(name="planner")
+            def planner():
+                oa.record(input_tokens=5, output_tokens=2)
+
+            planner()
+            print(metrics.get_meter_provider() is t.meter_provider)
+            oa.shutdown()
+            """,
+            tmp_path,
+            OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+        )
+    finally:
+        receiver.stop()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+    assert {"gen_ai.invoke_agent.duration", "gen_ai.client.token.usage", "agent.outcomes"} <= set(
+        receiver.metric_names
+    )
+
+
+def test_the_apps_own_meter_provider_is_used(tmp_path: Path) -> None:
+    result = _python(
+        """
+        from opentelemetry import metrics
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        import otel_agents as oa
+
+        reader = InMemoryMetricReader()
+        metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+        t = oa.configure(outcome_log="o.jsonl")
+
+        @oa.agent(name="planner")
+        def planner():
+            return 1
+
+        planner()
+        oa.force_flush()
+        names = {m.name for rm in reader.get_metrics_data().resource_metrics
+                 for sm in rm.scope_metrics for m in sm.metrics}
+        print(t.meter_provider is None, "gen_ai.invoke_agent.duration" in names)
+        """,
+        tmp_path,
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9",
+        OTEL_EXPORTER_OTLP_TIMEOUT="1",
+        OTEL_BSP_EXPORT_TIMEOUT="200",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"], result.stderr
