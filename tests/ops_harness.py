@@ -92,11 +92,16 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 def collector_binary_path() -> Path:
-    """Where the binary for the current manifest is (or will be) cached."""
-    text = MANIFEST.read_bytes()
-    digest = hashlib.sha256(text).hexdigest()[:16]
-    name = str(yaml.safe_load(text)["dist"]["name"])
-    return cache_root() / f"otelcol-{digest}" / name
+    """Where the binary for the current manifest is (or will be) cached.
+
+    Keyed by the manifest's content without comments and output path, so only a change
+    of what is built triggers a rebuild.
+    """
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    manifest["dist"].pop("output_path", None)
+    canonical = json.dumps(manifest, sort_keys=True).encode()
+    digest = hashlib.sha256(canonical).hexdigest()[:16]
+    return cache_root() / f"otelcol-{digest}" / str(manifest["dist"]["name"])
 
 
 def build_collector(timeout_s: float = BUILD_TIMEOUT_S) -> Path:
