@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ops_harness import COLLECTOR_CONFIG, MANIFEST, REPO
+from ops_harness import COLLECTOR_CONFIG, COLLECTOR_TEST_TIMEOUT_S, MANIFEST, REPO
 
 KAFKA_OVERLAY = REPO / "collector" / "otelcol-kafka.yaml"
 KINDS = ("receivers", "processors", "exporters", "connectors", "extensions")
@@ -54,6 +54,7 @@ def test_span_metrics_use_agent_dimensions_and_never_ids() -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(COLLECTOR_TEST_TIMEOUT_S)  # may build the Collector (minutes, cold)
 @pytest.mark.parametrize(
     "configs", [(COLLECTOR_CONFIG,), (COLLECTOR_CONFIG, KAFKA_OVERLAY)], ids=["base", "kafka"]
 )
@@ -68,6 +69,7 @@ def test_config_validates_with_the_built_collector(
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(COLLECTOR_TEST_TIMEOUT_S)
 def test_the_distribution_holds_exactly_the_components_the_configs_use(
     otelcol_binary: Path,
 ) -> None:

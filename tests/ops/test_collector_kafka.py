@@ -12,7 +12,11 @@ import ops_harness
 import pytest
 from ops_harness import COLLECTOR_CONFIG, REPO
 
-pytestmark = pytest.mark.integration
+# The Collector build may run in this module's first test (minutes on a cold machine).
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(ops_harness.COLLECTOR_TEST_TIMEOUT_S),
+]
 
 KAFKA_OVERLAY = REPO / "collector" / "otelcol-kafka.yaml"
 IN_TOPIC = "otlp_spans"

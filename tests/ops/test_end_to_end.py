@@ -17,7 +17,11 @@ import ops_harness
 import pytest
 from ops_harness import OpsStack
 
-pytestmark = pytest.mark.integration
+# The first test may wait for the Collector build (minutes on a cold machine).
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(ops_harness.COLLECTOR_TEST_TIMEOUT_S),
+]
 
 AGENTS = {"planner", "researcher", "writer", "evaluator"}
 OUR_METRICS = {
