@@ -1,0 +1,28 @@
+import asyncio
+import contextlib
+
+from shop import tools
+from shop.agents import AsyncResearchAgent, LateAgent, PlannerAgent
+from shop.base import BaseAgent, EarlyAgent
+
+
+class DefinedInMain(BaseAgent):
+    def run(self, task):
+        return super().run(task + "!")
+
+
+def main():
+    PlannerAgent().execute("plan")
+    asyncio.run(AsyncResearchAgent().execute("q"))
+    tools.search_web("x")
+    tools.search_docs("y")
+    with contextlib.suppress(TimeoutError):
+        tools.fetch("u")
+    EarlyAgent().run("early")
+    asyncio.run(LateAgent().run("t"))
+    DefinedInMain().run("main")
+    BaseAgent().run("base")
+
+
+if __name__ == "__main__":
+    main()
