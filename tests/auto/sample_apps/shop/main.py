@@ -22,6 +22,7 @@ def main():
     asyncio.run(LateAgent().run("t"))
     DefinedInMain().run("main")
     BaseAgent().run("base")
+    print("shop: done")
 
 
 if __name__ == "__main__":
