@@ -25,6 +25,7 @@ from otel_agents.auto.targets import TARGETS_ENV, Target, parse_targets
 from otel_agents.errors import ConfigurationError
 
 _logger = logging.getLogger("otel_agents")
+_EXPORTERS_ENV = "OTEL_TRACES_EXPORTER"
 
 
 class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]
@@ -102,19 +103,21 @@ def _configure_telemetry() -> None:
     from opentelemetry import trace
 
     provider = trace.get_tracer_provider()
-    if not hasattr(provider, "add_span_processor"):
+    if not hasattr(provider, "add_span_processor") and os.environ.get(_EXPORTERS_ENV, "").strip():
         # Nobody configured an SDK (plain python, or opentelemetry-instrument without a
-        # distro): build one from the standard OTEL_* variables, exporters chosen by
-        # OTEL_TRACES_EXPORTER through their entry points, as a distro would.
+        # distro) and exporters are named: build the SDK from the standard OTEL_*
+        # variables, exporters found by entry point, exactly as a distro would.
         from opentelemetry.sdk._configuration import _initialize_components
 
         try:
             _initialize_components()
         except Exception as exc:
             raise ConfigurationError(
-                f"could not configure the OpenTelemetry SDK from the OTEL_* environment "
-                f"(check OTEL_TRACES_EXPORTER and its exporter's settings): {exc}"
+                f"could not configure the OpenTelemetry SDK from the environment "
+                f"({_EXPORTERS_ENV}={os.environ[_EXPORTERS_ENV]!r}): {exc}"
             ) from exc
+    # Without OTEL_TRACES_EXPORTER this creates the provider itself, just as calling
+    # configure() in code would (embedded outcome log; OTLP if an endpoint is set).
     import otel_agents
 
     otel_agents.configure()
