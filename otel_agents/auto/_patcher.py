@@ -137,7 +137,7 @@ class Patcher:
             # Like @agent on a class: the agent (or workflow) is named after its class.
             options["owner_name"] = owner.__name__
         if hierarchy:
-            replacement = wrap_override(attr, raw, target.kind, options)
+            replacement = wrap_override(owner, attr, raw, target.kind, options)
         else:
             replacement = wrap_method_descriptor(raw, target.kind, options)
         if replacement is raw:

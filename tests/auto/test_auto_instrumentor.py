@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -165,12 +166,27 @@ def test_method_kinds_keep_their_behaviour(app_module: tuple[str, Loader]) -> No
 
 
 def test_super_call_inside_override_gives_one_span(
-    app_module: tuple[str, Loader], traced: object
+    app_module: tuple[str, Loader], traced: Any
 ) -> None:
     name, load = app_module
     _instrument(f"{name}:Base.run+")
     module = load()
     assert module.Child().run("t") == ["child", "base", "t"]
     assert module.Base().run("u") == ["base", "u"]
-    names = sorted(span.name for span in traced.spans())  # type: ignore[attr-defined]
+    names = sorted(span.name for span in traced.spans())
     assert names == ["invoke_agent Base", "invoke_agent Child"]
+
+
+def test_subclass_inheriting_the_method_is_named_after_itself(
+    app_module: tuple[str, Loader], traced: Any
+) -> None:
+    name, load = app_module
+    _instrument(f"{name}:Base.run+")
+    module = load()
+
+    class Inheriting(module.Base):  # type: ignore[name-defined,misc]
+        pass
+
+    Inheriting().run("a")
+    Inheriting().run("b")
+    assert [span.name for span in traced.spans()] == ["invoke_agent Inheriting"] * 2

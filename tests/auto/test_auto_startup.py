@@ -15,6 +15,7 @@ EXPECTED_SPANS = [
     "invoke_agent BaseAgent",
     "invoke_agent DefinedInMain",
     "invoke_agent EarlyAgent",
+    "invoke_agent InheritingAgent",
     "invoke_agent LateAgent",
     "invoke_agent PlannerAgent",
 ]

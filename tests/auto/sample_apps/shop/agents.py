@@ -22,3 +22,7 @@ class NotAnAgentHelper:
 class LateAgent(BaseAgent):
     async def run(self, task):
         return "late:" + task
+
+
+class InheritingAgent(BaseAgent):
+    """Inherits run from BaseAgent."""

@@ -2,7 +2,7 @@ import asyncio
 import contextlib
 
 from shop import tools
-from shop.agents import AsyncResearchAgent, LateAgent, PlannerAgent
+from shop.agents import AsyncResearchAgent, InheritingAgent, LateAgent, PlannerAgent
 from shop.base import BaseAgent, EarlyAgent
 
 
@@ -22,6 +22,7 @@ def main():
     asyncio.run(LateAgent().run("t"))
     DefinedInMain().run("main")
     BaseAgent().run("base")
+    InheritingAgent().run("inherited")
     print("shop: done")
 
 
