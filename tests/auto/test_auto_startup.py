@@ -80,6 +80,12 @@ def test_disabled_means_no_spans_and_no_outcomes(
     assert app.spans == [] and app.events == []
 
 
+def test_targets_alone_turn_it_on_under_opentelemetry_instrument(run_app: RunApp) -> None:
+    app = run_app(env={"OTEL_AGENTS_TARGETS": SHOP_TARGETS}, via="opentelemetry-instrument")
+    assert app.span_names == EXPECTED_SPANS
+    assert run_app(env={"OTEL_AGENTS_TARGETS": SHOP_TARGETS}).spans == []  # plain python
+
+
 def test_module_glob_matches_submodules(run_app: RunApp) -> None:
     app = run_app(
         env={
