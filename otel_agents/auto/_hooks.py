@@ -20,6 +20,8 @@ from typing import Any
 
 import wrapt
 
+from otel_agents._runtime import RUNTIME
+
 ModuleCallback = Callable[[ModuleType], None]
 
 
@@ -71,8 +73,11 @@ class ImportWatch:
             if name in self._seen:
                 return
             self._seen.add(name)
-        # A hook that raises would make the host's import fail: the callback must not.
-        self._callback(module)
+        try:
+            self._callback(module)
+        except Exception as exc:
+            # A hook that raises would make the application's import fail.
+            RUNTIME.report_internal_error(f"instrumenting module {name}", exc)
 
     def _wants(self, fullname: str) -> bool:
         return (
