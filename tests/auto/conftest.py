@@ -16,7 +16,7 @@ SAMPLE_APPS = Path(__file__).parent / "sample_apps"
 BIN = Path(sys.executable).parent
 SHOP_TARGETS = (
     "shop.agents:*Agent.execute, tool:shop.tools:search_*, tool:shop.tools:fetch, "
-    "shop.base:BaseAgent.run+"
+    "shop.base:BaseAgent.run+, workflow:shop.flows:nightly"
 )
 
 

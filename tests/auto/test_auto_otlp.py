@@ -57,5 +57,9 @@ def test_spans_reach_otlp_with_and_without_traces_exporter_env(
         }
     )
     assert app.returncode == 0, app.stderr
-    assert sorted(received) == ["invoke_agent AsyncResearchAgent", "invoke_agent PlannerAgent"]
+    assert sorted(received) == [
+        "invoke_agent AsyncResearchAgent",
+        "invoke_agent PlannerAgent",
+        "invoke_agent ReportAgent",
+    ]
     assert app.event("PlannerAgent")["status"] == "SUCCESS"  # the outcome log as well

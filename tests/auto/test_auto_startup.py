@@ -18,6 +18,8 @@ EXPECTED_SPANS = [
     "invoke_agent InheritingAgent",
     "invoke_agent LateAgent",
     "invoke_agent PlannerAgent",
+    "invoke_agent ReportAgent",
+    "invoke_workflow nightly",
 ]
 
 
@@ -30,6 +32,14 @@ def test_flag_instruments_every_target_once(run_app: RunApp, via: str) -> None:
     # a super().run() inside an override adds no second span.
     assert app.span_names == EXPECTED_SPANS
     assert sorted(name.split(" ", 1)[1] for name in EXPECTED_SPANS) == app.event_names
+
+
+def test_workflow_target_carries_its_id_to_nested_agents(run_app: RunApp) -> None:
+    app = run_app(env=ON)
+    (workflow,) = [e["data"] for e in app.events if e["data"]["kind"] == "workflow"]
+    nested = [e["data"] for e in app.events if e["data"]["workflow_id"] == workflow["workflow_id"]]
+    assert workflow["name"] == "nightly"
+    assert sorted(e["name"] for e in nested) == ["ReportAgent", "nightly"]
 
 
 @pytest.mark.parametrize("via", PATHS)
@@ -114,6 +124,7 @@ def test_unmatched_pattern_is_reported_once(run_app: RunApp, via: str) -> None:
         ({"OTEL_AGENTS_TARGETS": "robot:shop.agents:X"}, "unknown kind 'robot'"),
         ({"OTEL_AGENTS_TARGETS": "shop.tools:fetch+"}, "'+' applies to Class.method"),
         ({"OTEL_AGENTS_AUTO_INSTRUMENT": "ture"}, "is not a boolean"),
+        ({"OTEL_TRACES_EXPORTER": "no_such_exporter"}, "could not configure the OpenTelemetry SDK"),
     ],
 )
 def test_malformed_configuration_stops_at_startup(

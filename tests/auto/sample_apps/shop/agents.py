@@ -26,3 +26,8 @@ class LateAgent(BaseAgent):
 
 class InheritingAgent(BaseAgent):
     """Inherits run from BaseAgent."""
+
+
+class ReportAgent:
+    def execute(self, topic):
+        return {"report": topic}

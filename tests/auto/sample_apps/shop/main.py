@@ -1,7 +1,7 @@
 import asyncio
 import contextlib
 
-from shop import tools
+from shop import flows, tools
 from shop.agents import AsyncResearchAgent, InheritingAgent, LateAgent, PlannerAgent
 from shop.base import BaseAgent, EarlyAgent
 
@@ -23,6 +23,7 @@ def main():
     DefinedInMain().run("main")
     BaseAgent().run("base")
     InheritingAgent().run("inherited")
+    flows.nightly()
     print("shop: done")
 
 
