@@ -38,7 +38,9 @@ class ImportWatch:
         self._exact = sorted(set(exact))
         glob_list = sorted(set(globs))
         self._glob: re.Pattern[str] | None = (
-            re.compile("|".join(f"(?:{_glob_regex(g)})" for g in glob_list)) if glob_list else None
+            re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in glob_list))
+            if glob_list
+            else None
         )
         self._finder: _GlobFinder | None = None
 
@@ -107,9 +109,3 @@ class _GlobFinder:
 
 def _ignore(module: ModuleType) -> None:
     return None
-
-
-def _glob_regex(glob: str) -> str:
-    # fnmatch.translate gives "(?s:...)\Z"; fullmatch needs just the body.
-    translated = fnmatch.translate(glob)
-    return translated[:-2] if translated.endswith(r"\Z") else translated
