@@ -26,6 +26,7 @@ from otel_agents.errors import ConfigurationError
 
 _logger = logging.getLogger("otel_agents")
 _EXPORTERS_ENV = "OTEL_TRACES_EXPORTER"
+_KAFKA_EXPORTER = "kafka_outcomes"  # our exporter's entry-point name
 
 
 class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]
@@ -120,4 +121,13 @@ def _configure_telemetry() -> None:
     # configure() in code would (embedded outcome log; OTLP if an endpoint is set).
     import otel_agents
 
-    otel_agents.configure()
+    if _KAFKA_EXPORTER in _exporter_names():
+        # The SDK already built our Kafka exporter from OTEL_TRACES_EXPORTER (here or in
+        # a distro): a second producer from configure() would send every event twice.
+        otel_agents.configure(kafka_bootstrap_servers="")
+    else:
+        otel_agents.configure()
+
+
+def _exporter_names() -> set[str]:
+    return {name.strip() for name in os.environ.get(_EXPORTERS_ENV, "").split(",")}

@@ -190,3 +190,24 @@ def test_subclass_inheriting_the_method_is_named_after_itself(
     Inheriting().run("a")
     Inheriting().run("b")
     assert [span.name for span in traced.spans()] == ["invoke_agent Inheriting"] * 2
+
+
+@pytest.mark.parametrize(
+    ("exporters", "expected"),
+    [("otlp, kafka_outcomes", {"kafka_bootstrap_servers": ""}), ("otlp", {})],
+)
+def test_kafka_exporter_named_in_env_gets_no_second_producer(
+    monkeypatch: pytest.MonkeyPatch, exporters: str, expected: dict[str, str]
+) -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    import otel_agents
+    from otel_agents.auto.instrumentor import _configure_telemetry
+
+    calls: list[dict[str, str]] = []
+    monkeypatch.setattr(otel_agents, "configure", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(trace, "get_tracer_provider", TracerProvider)  # an SDK is set up
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", exporters)
+    _configure_telemetry()
+    assert calls == [expected]
