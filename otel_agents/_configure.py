@@ -65,7 +65,7 @@ class Telemetry:
     def stats(self) -> dict[str, int]:
         """Self-observation: events built, spans dropped, telemetry errors swallowed.
 
-            oa.get_telemetry().stats()   # {"events": 1200, "dropped": 0, ...}
+        oa.get_telemetry().stats()   # {"events": 1200, "dropped": 0, ...}
         """
         return {
             "events": self.processor.processed,
