@@ -31,6 +31,7 @@ from otel_agents.exporters.jsonl import JsonLinesOutcomeLog
 from otel_agents.exporters.recent import RecentEvents
 from otel_agents.metrics import OutcomeMetrics
 from otel_agents.processor import OutcomeSink, OutcomeSpanProcessor
+from otel_agents.sampling import wrap_sampler
 from otel_agents.semconv import Status
 
 _logger = logging.getLogger("otel_agents")
@@ -70,7 +71,7 @@ class Telemetry:
     def stats(self) -> dict[str, int]:
         """Self-observation: events built, spans dropped, telemetry errors swallowed.
 
-            oa.get_telemetry().stats()   # {"events": 1200, "dropped": 0, ...}
+        oa.get_telemetry().stats()   # {"events": 1200, "dropped": 0, ...}
         """
         return {
             "events": self.processor.processed,
@@ -134,6 +135,14 @@ def configure(
     global _current
     with _lock:
         if _current is not None:
+            given = {name for name, value in locals().items() if value not in (None, ())}
+            if given:
+                _logger.warning(
+                    "otel-agents: configure(%s) ignored: already configured (by an earlier "
+                    "call or by auto-instrumentation at start-up). Call oa.shutdown() first "
+                    "to configure anew, or set the equivalent OTEL_AGENTS_* variables.",
+                    ", ".join(sorted(given)),
+                )
             return _current
         settings = Settings.from_env(
             {
@@ -186,6 +195,9 @@ def configure(
             provider.add_span_processor(otlp)
             extra.append(otlp)
 
+        # Outcome spans a trace sampler would drop are recorded (not sampled) instead, so
+        # every outcome reaches the sinks while OTLP still gets only the sampled traces.
+        wrap_sampler(provider)
         RUNTIME.use_tracer_provider(provider)
         RUNTIME.capture_content = settings.capture_content
         RUNTIME.max_value_length = settings.max_value_length

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 # Subcommand modules, imported lazily so `otel-agents schema` does not pay for Kafka.
-_SUBCOMMANDS: tuple[str, ...] = ("demo", "schema", "status")
+_SUBCOMMANDS: tuple[str, ...] = ("demo", "schema", "status", "replay")
 
 
 def build_parser() -> argparse.ArgumentParser:
