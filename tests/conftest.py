@@ -137,7 +137,7 @@ def kafka_broker(tmp_path: Path) -> Iterator[KafkaBroker]:
 # --- operations fixtures (Collector, Prometheus, trace sink) -------------------------
 # Real components on 127.0.0.1 for the tests under tests/ops. Where one cannot be built
 # or started, a test skips on a developer's machine and FAILS when CI is set.
-import os  # noqa: E402
+import os  # noqa: E402, F811 (also imported by the Kafka block; each block stands alone)
 import sys  # noqa: E402
 
 # ops_harness sits beside this file; importable whether or not tests/ is a package.
