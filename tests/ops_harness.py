@@ -218,10 +218,13 @@ class Server:
         return _tail(self.log, lines)
 
     def wait_for(self, check: Callable[[], T | None], timeout_s: float, what: str) -> T:
-        """Polls ``check`` until it returns a value; fails with the log if it never does."""
+        """Polls ``check`` until it returns a value; if it never does, stops the process
+        (a constructor that raises leaves no handle to stop it with) and fails with its log.
+        """
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if not self.running():
+                self.stop()
                 raise ComponentUnavailable(
                     f"{self.name} exited ({self.process.returncode}) before {what}:\n{self.tail()}"
                 )
@@ -229,6 +232,7 @@ class Server:
             if value is not None:
                 return value
             time.sleep(0.25)
+        self.stop()
         raise ComponentUnavailable(f"{self.name}: no {what} in {timeout_s}s:\n{self.tail()}")
 
 
