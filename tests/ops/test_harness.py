@@ -21,4 +21,3 @@ def test_a_server_that_exits_early_is_reported_with_its_log(tmp_path: Path) -> N
     )
     with pytest.raises(ops_harness.ComponentUnavailable, match="bad flag"):
         server.wait_for(lambda: None, 10, "readiness")
-
