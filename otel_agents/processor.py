@@ -20,7 +20,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from otel_agents import semconv
-from otel_agents.event import OutcomeEvent
+from otel_agents.event import EVENT_TYPE_PENDING, OutcomeEvent
 
 _logger = logging.getLogger("otel_agents")
 _OPERATION = semconv.GEN_AI_OPERATION_NAME
@@ -51,6 +51,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         max_batch_size: int = 512,
         export_interval_ms: int = 100,
         max_value_length: int = 8192,
+        emit_pending: bool = False,
     ) -> None:
         self._sinks = list(sinks)
         self._max_queue_size = max_queue_size
@@ -58,6 +59,11 @@ class OutcomeSpanProcessor(SpanProcessor):
         self._interval = export_interval_ms / 1000
         self._max_value_length = max_value_length
         self._queue: collections.deque[ReadableSpan] = collections.deque()
+        # In-flight (PENDING) events: started spans wait here for the worker.
+        self._emit_pending = emit_pending
+        self._started: collections.deque[Span] = collections.deque()
+        self.pending_emitted = 0
+        self.pending_superseded = 0
         self._wake = threading.Event()
         self._export_lock = threading.Lock()
         self._shutdown = False
@@ -78,7 +84,17 @@ class OutcomeSpanProcessor(SpanProcessor):
 
     # -- SpanProcessor --------------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        return None
+        # Opt-in PENDING events. Only an append here: the event is built and sent by the
+        # worker, so the agent's thread pays no serialisation and no syscall.
+        if not self._emit_pending:
+            return
+        attributes = span.attributes
+        if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
+            return
+        if len(self._started) >= self._max_queue_size or self._shutdown:
+            self._count_drop()
+            return
+        self._started.append(span)
 
     def on_end(self, span: ReadableSpan) -> None:
         attributes = span.attributes
@@ -124,9 +140,13 @@ class OutcomeSpanProcessor(SpanProcessor):
     def drain(self, deadline: float | None = None) -> None:
         """Export everything queued now, in this thread (used by flush and the worker)."""
         with self._export_lock:
-            while self._queue:
+            while self._queue or self._started:
                 if deadline is not None and time.monotonic() > deadline:
                     return
+                if self._started:
+                    # Before the finished batch: a span's PENDING event must reach each sink
+                    # ahead of its final event (same Kafka key, so same partition order).
+                    self._export_pending_batch()
                 self._export_batch()
 
     def _export_batch(self) -> None:
@@ -143,6 +163,34 @@ class OutcomeSpanProcessor(SpanProcessor):
         if not batch:
             return
         self.processed += len(batch)
+        for sink in self._sinks:
+            try:
+                sink.export_events(batch)
+            except Exception:
+                _logger.exception("otel-agents: sink %r failed", sink)
+
+    def _export_pending_batch(self) -> None:
+        started = self._started
+        batch: list[OutcomeEvent] = []
+        limit = self._max_value_length
+        while started and len(batch) < self._max_batch_size:
+            span = started.popleft()
+            if span.end_time is not None:
+                # Already finished: its final event, queued behind, supersedes this one.
+                self.pending_superseded += 1
+                continue
+            try:
+                batch.append(
+                    OutcomeEvent.from_span(
+                        span, event_type=EVENT_TYPE_PENDING, max_value_length=limit
+                    )
+                )
+            except Exception:
+                self.failed += 1
+                _logger.exception("otel-agents: could not build a PENDING event from %s", span.name)
+        if not batch:
+            return
+        self.pending_emitted += len(batch)
         for sink in self._sinks:
             try:
                 sink.export_events(batch)
@@ -166,6 +214,7 @@ class OutcomeSpanProcessor(SpanProcessor):
     def _after_fork_in_child(self) -> None:
         # Threads do not survive fork: the child needs its own worker and a fresh lock.
         self._queue = collections.deque()
+        self._started = collections.deque()
         self._wake = threading.Event()
         self._export_lock = threading.Lock()
         self._pid = os.getpid()
