@@ -32,6 +32,8 @@ class _Follower:
         self._partial = b""
         self.at_eof = False
         self.missing = False
+        if self._skip_existing:
+            self._open()  # "now" is when the monitor starts, not its first poll
 
     def read(self, out: list[bytes]) -> None:
         if self._file is None and not self._open():
