@@ -28,6 +28,7 @@ from otel_agents.event import OutcomeEvent
 from otel_agents.exporters.jsonl import JsonLinesOutcomeLog
 from otel_agents.exporters.recent import RecentEvents
 from otel_agents.processor import OutcomeSink, OutcomeSpanProcessor
+from otel_agents.sampling import wrap_sampler
 from otel_agents.semconv import Status
 
 _logger = logging.getLogger("otel_agents")
@@ -60,6 +61,20 @@ class Telemetry:
     @property
     def sinks(self) -> list[OutcomeSink]:
         return self.processor.sinks
+
+    def stats(self) -> dict[str, int]:
+        """Self-observation: events built, spans dropped, telemetry errors swallowed.
+
+            oa.get_telemetry().stats()   # {"events": 1200, "dropped": 0, ...}
+        """
+        return {
+            "events": self.processor.processed,
+            "dropped": self.processor.dropped,
+            "failed": self.processor.failed,
+            "caller_exports": self.processor.caller_exports,
+            "queued": self.processor.queued,
+            "internal_errors": RUNTIME.internal_errors,
+        }
 
     def force_flush(self, timeout_millis: int = 10000) -> bool:
         """Export everything finished so far (outcomes and, if set, OTLP spans)."""
@@ -160,6 +175,9 @@ def configure(
             provider.add_span_processor(otlp)
             extra.append(otlp)
 
+        # Outcome spans a trace sampler would drop are recorded (not sampled) instead, so
+        # every outcome reaches the sinks while OTLP still gets only the sampled traces.
+        wrap_sampler(provider)
         RUNTIME.use_tracer_provider(provider)
         RUNTIME.capture_content = settings.capture_content
         RUNTIME.max_value_length = settings.max_value_length

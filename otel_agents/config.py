@@ -43,7 +43,6 @@ class Settings:
     service_name: str | None = dataclasses.field(
         default=None, metadata={"env": "OTEL_SERVICE_NAME"}
     )
-    enabled: bool = dataclasses.field(default=True, metadata={"env": "OTEL_AGENTS_ENABLED"})
     outcome_log: Path | None = dataclasses.field(
         default=None, metadata={"env": "OTEL_AGENTS_OUTCOME_LOG"}
     )

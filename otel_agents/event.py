@@ -11,9 +11,9 @@ only; consumers must ignore unknown fields.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import functools
+import hashlib
 import importlib.resources
 import json
 import uuid
@@ -22,6 +22,54 @@ from typing import Any
 
 from otel_agents import semconv
 from otel_agents._jsonsafe import dumps, json_safe, truncate_text
+from otel_agents.semconv import (
+    ACTION_TYPE,
+    CORRELATION_ID,
+    DEFAULT_SEVERITY,
+    ERROR_TYPE,
+    EVENT_EXCEPTION,
+    EXCEPTION_MESSAGE,
+    EXCEPTION_STACKTRACE,
+    GEN_AI_AGENT_DESCRIPTION,
+    GEN_AI_AGENT_ID,
+    GEN_AI_AGENT_NAME,
+    GEN_AI_AGENT_VERSION,
+    GEN_AI_CONVERSATION_ID,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_PROVIDER_NAME,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_TOOL_CALL_ARGUMENTS,
+    GEN_AI_TOOL_CALL_ID,
+    GEN_AI_TOOL_CALL_RESULT,
+    GEN_AI_TOOL_DESCRIPTION,
+    GEN_AI_TOOL_NAME,
+    GEN_AI_TOOL_TYPE,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+    GEN_AI_WORKFLOW_NAME,
+    INPUT,
+    KIND_BY_OPERATION,
+    METADATA_PREFIX,
+    NAME_ATTRIBUTE_BY_KIND,
+    OPERATION_INVOKE_AGENT,
+    OUTCOME_CONFIDENCE_SCORE,
+    OUTCOME_COST_USD,
+    OUTCOME_ERROR_MESSAGE,
+    OUTCOME_LATENCY_MS,
+    OUTCOME_LLM_LATENCY_MS,
+    OUTCOME_OPERATIONS,
+    OUTCOME_QUALITY_SCORE,
+    OUTCOME_RETRY_COUNT,
+    OUTCOME_REWARD,
+    OUTCOME_SEVERITY,
+    OUTCOME_STATUS,
+    OUTCOME_STEPS_FAILED,
+    OUTCOME_STEPS_TOTAL,
+    OUTCOME_TOTAL_TOKENS,
+    OUTPUT,
+    TAGS,
+    WORKFLOW_ID,
+)
 
 SCHEMA_VERSION = "1.0"
 CLOUDEVENTS_TYPE = "otel_agents.outcome.v1"
@@ -37,50 +85,62 @@ _DEFAULT_MAX_VALUE = 8192
 # Span attributes that map onto named fields; the rest land in ``attributes``.
 _MAPPED = frozenset(
     {
-        semconv.GEN_AI_OPERATION_NAME,
-        semconv.GEN_AI_AGENT_NAME,
-        semconv.GEN_AI_AGENT_ID,
-        semconv.GEN_AI_AGENT_DESCRIPTION,
-        semconv.GEN_AI_AGENT_VERSION,
-        semconv.GEN_AI_CONVERSATION_ID,
-        semconv.GEN_AI_PROVIDER_NAME,
-        semconv.GEN_AI_REQUEST_MODEL,
-        semconv.GEN_AI_USAGE_INPUT_TOKENS,
-        semconv.GEN_AI_USAGE_OUTPUT_TOKENS,
-        semconv.GEN_AI_TOOL_NAME,
-        semconv.GEN_AI_TOOL_CALL_ID,
-        semconv.GEN_AI_TOOL_TYPE,
-        semconv.GEN_AI_TOOL_DESCRIPTION,
-        semconv.GEN_AI_TOOL_CALL_ARGUMENTS,
-        semconv.GEN_AI_TOOL_CALL_RESULT,
-        semconv.GEN_AI_WORKFLOW_NAME,
-        semconv.ERROR_TYPE,
-        semconv.OUTCOME_STATUS,
-        semconv.OUTCOME_SEVERITY,
-        semconv.OUTCOME_QUALITY_SCORE,
-        semconv.OUTCOME_CONFIDENCE_SCORE,
-        semconv.OUTCOME_REWARD,
-        semconv.OUTCOME_COST_USD,
-        semconv.OUTCOME_RETRY_COUNT,
-        semconv.OUTCOME_LLM_LATENCY_MS,
-        semconv.OUTCOME_LATENCY_MS,
-        semconv.OUTCOME_TOTAL_TOKENS,
-        semconv.OUTCOME_ERROR_MESSAGE,
-        semconv.OUTCOME_STEPS_TOTAL,
-        semconv.OUTCOME_STEPS_FAILED,
-        semconv.ACTION_TYPE,
-        semconv.WORKFLOW_ID,
-        semconv.CORRELATION_ID,
-        semconv.TAGS,
-        semconv.INPUT,
-        semconv.OUTPUT,
+        GEN_AI_OPERATION_NAME,
+        GEN_AI_AGENT_NAME,
+        GEN_AI_AGENT_ID,
+        GEN_AI_AGENT_DESCRIPTION,
+        GEN_AI_AGENT_VERSION,
+        GEN_AI_CONVERSATION_ID,
+        GEN_AI_PROVIDER_NAME,
+        GEN_AI_REQUEST_MODEL,
+        GEN_AI_USAGE_INPUT_TOKENS,
+        GEN_AI_USAGE_OUTPUT_TOKENS,
+        GEN_AI_TOOL_NAME,
+        GEN_AI_TOOL_CALL_ID,
+        GEN_AI_TOOL_TYPE,
+        GEN_AI_TOOL_DESCRIPTION,
+        GEN_AI_TOOL_CALL_ARGUMENTS,
+        GEN_AI_TOOL_CALL_RESULT,
+        GEN_AI_WORKFLOW_NAME,
+        ERROR_TYPE,
+        OUTCOME_STATUS,
+        OUTCOME_SEVERITY,
+        OUTCOME_QUALITY_SCORE,
+        OUTCOME_CONFIDENCE_SCORE,
+        OUTCOME_REWARD,
+        OUTCOME_COST_USD,
+        OUTCOME_RETRY_COUNT,
+        OUTCOME_LLM_LATENCY_MS,
+        OUTCOME_LATENCY_MS,
+        OUTCOME_TOTAL_TOKENS,
+        OUTCOME_ERROR_MESSAGE,
+        OUTCOME_STEPS_TOTAL,
+        OUTCOME_STEPS_FAILED,
+        ACTION_TYPE,
+        WORKFLOW_ID,
+        CORRELATION_ID,
+        TAGS,
+        INPUT,
+        OUTPUT,
     }
 )
 
 
+_NAMESPACE_BYTES = _EVENT_ID_NAMESPACE.bytes
+
+
 def event_id_for(trace_id: int, span_id: int, event_type: str = EVENT_TYPE_OUTCOME) -> str:
-    """The deterministic id of a span's event: a retried or replayed event keeps it."""
-    return str(uuid.uuid5(_EVENT_ID_NAMESPACE, f"{trace_id:032x}-{span_id:016x}-{event_type}"))
+    """The deterministic id of a span's event: a retried or replayed event keeps it.
+
+    Exactly ``uuid.uuid5(namespace, "<trace>-<span>-<type>")``, computed without building
+    UUID objects (this runs once per event).
+    """
+    name = f"{trace_id:032x}-{span_id:016x}-{event_type}".encode()
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def is_outcome_span(span: Any) -> bool:
@@ -88,7 +148,7 @@ def is_outcome_span(span: Any) -> bool:
     attributes = getattr(span, "attributes", None)
     if not attributes:
         return False
-    return attributes.get(semconv.GEN_AI_OPERATION_NAME) in semconv.OUTCOME_OPERATIONS
+    return attributes.get(GEN_AI_OPERATION_NAME) in OUTCOME_OPERATIONS
 
 
 @functools.lru_cache(maxsize=1)
@@ -103,9 +163,15 @@ def load_schema() -> dict[str, Any]:
     return schema
 
 
-@dataclasses.dataclass(frozen=True)
 class OutcomeEvent:
-    """One agent action's outcome. Field names match the JSON ``data`` object."""
+    """One agent action's outcome. Attribute names match the JSON ``data`` object.
+
+    The event keeps its ``data`` dict as built (building it directly is the cheapest way
+    to make ~30k events a second on one core); the annotations below document and type
+    each field, read through ``__getattr__``.
+    """
+
+    __slots__ = ("_data",)
 
     event_id: str
     event_type: str
@@ -159,7 +225,27 @@ class OutcomeEvent:
     links: list[dict[str, Any]]
     attributes: dict[str, Any]
     resource: dict[str, Any]
-    schema_version: str = SCHEMA_VERSION
+    schema_version: str
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._data[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OutcomeEvent) and other._data == self._data
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"OutcomeEvent(kind={self.kind!r}, name={self.name!r}, status={self.status!r}, "
+            f"event_id={self.event_id!r})"
+        )
 
     # -- construction --------------------------------------------------------
     @classmethod
@@ -170,12 +256,13 @@ class OutcomeEvent:
         max_value_length: int = _DEFAULT_MAX_VALUE,
     ) -> OutcomeEvent:
         """Build the event of a finished (or, for PENDING, started) SDK span."""
-        attrs: Mapping[str, Any] = span.attributes or {}
+        attrs = _attributes_of(span)
+        span_events = span.events
         ctx = span.context
         parent = span.parent
-        operation = str(attrs.get(semconv.GEN_AI_OPERATION_NAME, semconv.OPERATION_INVOKE_AGENT))
-        kind = semconv.KIND_BY_OPERATION.get(operation, semconv.ActionKind.AGENT)
-        name = attrs.get(semconv.NAME_ATTRIBUTE_BY_KIND[kind]) or span.name
+        operation = str(attrs.get(GEN_AI_OPERATION_NAME, OPERATION_INVOKE_AGENT))
+        kind = KIND_BY_OPERATION.get(operation, semconv.ActionKind.AGENT)
+        name = attrs.get(NAME_ATTRIBUTE_BY_KIND[kind]) or span.name
         start_ns: int = span.start_time or 0
         end_ns: int | None = span.end_time if event_type == EVENT_TYPE_OUTCOME else None
         duration = (end_ns - start_ns) / 1e6 if end_ns else None
@@ -183,96 +270,100 @@ class OutcomeEvent:
         status = (
             semconv.Status.PENDING.value
             if pending
-            else str(attrs.get(semconv.OUTCOME_STATUS) or _status_from_span(span))
+            else str(attrs.get(OUTCOME_STATUS) or _status_from_span(span))
         )
         severity = str(
-            attrs.get(semconv.OUTCOME_SEVERITY)
-            or semconv.DEFAULT_SEVERITY[semconv.Status(status)].value
+            attrs.get(OUTCOME_SEVERITY) or DEFAULT_SEVERITY[semconv.Status(status)].value
         )
-        input_tokens = _int(attrs.get(semconv.GEN_AI_USAGE_INPUT_TOKENS))
-        output_tokens = _int(attrs.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS))
-        total_tokens = _int(attrs.get(semconv.OUTCOME_TOTAL_TOKENS))
+        input_tokens = _int(attrs.get(GEN_AI_USAGE_INPUT_TOKENS))
+        output_tokens = _int(attrs.get(GEN_AI_USAGE_OUTPUT_TOKENS))
+        total_tokens = _int(attrs.get(OUTCOME_TOTAL_TOKENS))
         if input_tokens is not None or output_tokens is not None:
             total_tokens = max(total_tokens or 0, (input_tokens or 0) + (output_tokens or 0))
-        error_message, stack = _exception_details(span)
+        error_message, stack = _exception_details(span_events)
         limit = max_value_length
         metadata: dict[str, Any] = {}
         others: dict[str, Any] = {}
         for key, value in attrs.items():
-            if key.startswith(semconv.METADATA_PREFIX):
-                metadata[key[len(semconv.METADATA_PREFIX) :]] = json_safe(value, limit)
-            elif key not in _MAPPED:
-                others[key] = json_safe(value, limit)
-        latency = _float(attrs.get(semconv.OUTCOME_LATENCY_MS))
+            if key in _MAPPED:
+                continue
+            if key.startswith(_METADATA_PREFIX):
+                metadata[key[_METADATA_PREFIX_LENGTH:]] = _safe(value, limit)
+            else:
+                others[key] = _safe(value, limit)
+        latency = _float(attrs.get(OUTCOME_LATENCY_MS))
         return cls(
-            event_id=event_id_for(ctx.trace_id, ctx.span_id, event_type),
-            event_type=event_type,
-            trace_id=f"{ctx.trace_id:032x}",
-            span_id=f"{ctx.span_id:016x}",
-            parent_span_id=f"{parent.span_id:016x}" if parent is not None else None,
-            trace_flags=int(ctx.trace_flags),
-            kind=kind.value,
-            operation=operation,
-            name=str(name),
-            span_name=span.name,
-            action_type=_str(attrs.get(semconv.ACTION_TYPE)),
-            agent_name=_str(attrs.get(semconv.GEN_AI_AGENT_NAME)),
-            agent_id=_str(attrs.get(semconv.GEN_AI_AGENT_ID)),
-            agent_version=_str(attrs.get(semconv.GEN_AI_AGENT_VERSION)),
-            tool_name=_str(attrs.get(semconv.GEN_AI_TOOL_NAME)),
-            tool_call_id=_str(attrs.get(semconv.GEN_AI_TOOL_CALL_ID)),
-            tool_type=_str(attrs.get(semconv.GEN_AI_TOOL_TYPE)),
-            workflow_id=_str(attrs.get(semconv.WORKFLOW_ID)),
-            workflow_name=_str(attrs.get(semconv.GEN_AI_WORKFLOW_NAME)),
-            correlation_id=_str(attrs.get(semconv.CORRELATION_ID)),
-            conversation_id=_str(attrs.get(semconv.GEN_AI_CONVERSATION_ID)),
-            start_time=_rfc3339(start_ns),
-            end_time=_rfc3339(end_ns) if end_ns else None,
-            duration_ms=duration,
-            latency_ms=latency if latency is not None else duration,
-            status=status,
-            severity=severity,
-            span_status=span.status.status_code.name,
-            error_type=_str(attrs.get(semconv.ERROR_TYPE)),
-            error_message=_text(attrs.get(semconv.OUTCOME_ERROR_MESSAGE) or error_message, limit),
-            error_stack_trace=_text(stack, limit),
-            retry_count=_int(attrs.get(semconv.OUTCOME_RETRY_COUNT)),
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            total_tokens=total_tokens,
-            llm_latency_ms=_float(attrs.get(semconv.OUTCOME_LLM_LATENCY_MS)),
-            cost_usd=_float(attrs.get(semconv.OUTCOME_COST_USD)),
-            quality_score=_float(attrs.get(semconv.OUTCOME_QUALITY_SCORE)),
-            confidence_score=_float(attrs.get(semconv.OUTCOME_CONFIDENCE_SCORE)),
-            reward=_float(attrs.get(semconv.OUTCOME_REWARD)),
-            model=_str(attrs.get(semconv.GEN_AI_REQUEST_MODEL)),
-            provider=_str(attrs.get(semconv.GEN_AI_PROVIDER_NAME)),
-            steps_total=_int(attrs.get(semconv.OUTCOME_STEPS_TOTAL)),
-            steps_failed=_int(attrs.get(semconv.OUTCOME_STEPS_FAILED)),
-            tags=[str(tag) for tag in attrs.get(semconv.TAGS, ())],
-            metadata=metadata,
-            input=_text(
-                attrs.get(semconv.INPUT) or attrs.get(semconv.GEN_AI_TOOL_CALL_ARGUMENTS), limit
-            ),
-            output=_text(
-                attrs.get(semconv.OUTPUT) or attrs.get(semconv.GEN_AI_TOOL_CALL_RESULT), limit
-            ),
-            events=[_event(event, limit) for event in span.events],
-            links=[_link(link) for link in span.links],
-            attributes=others,
-            resource=_resource(span.resource),
+            {
+                "schema_version": SCHEMA_VERSION,
+                "event_id": event_id_for(ctx.trace_id, ctx.span_id, event_type),
+                "event_type": event_type,
+                "trace_id": f"{ctx.trace_id:032x}",
+                "span_id": f"{ctx.span_id:016x}",
+                "parent_span_id": f"{parent.span_id:016x}" if parent is not None else None,
+                "trace_flags": int(ctx.trace_flags),
+                "kind": kind.value,
+                "operation": operation,
+                "name": str(name),
+                "span_name": span.name,
+                "action_type": _str(attrs.get(ACTION_TYPE)),
+                "agent_name": _str(attrs.get(GEN_AI_AGENT_NAME)),
+                "agent_id": _str(attrs.get(GEN_AI_AGENT_ID)),
+                "agent_version": _str(attrs.get(GEN_AI_AGENT_VERSION)),
+                "tool_name": _str(attrs.get(GEN_AI_TOOL_NAME)),
+                "tool_call_id": _str(attrs.get(GEN_AI_TOOL_CALL_ID)),
+                "tool_type": _str(attrs.get(GEN_AI_TOOL_TYPE)),
+                "workflow_id": _str(attrs.get(WORKFLOW_ID)),
+                "workflow_name": _str(attrs.get(GEN_AI_WORKFLOW_NAME)),
+                "correlation_id": _str(attrs.get(CORRELATION_ID)),
+                "conversation_id": _str(attrs.get(GEN_AI_CONVERSATION_ID)),
+                "start_time": _rfc3339(start_ns),
+                "end_time": _rfc3339(end_ns) if end_ns else None,
+                "duration_ms": duration,
+                "latency_ms": latency if latency is not None else duration,
+                "status": status,
+                "severity": severity,
+                "span_status": span.status.status_code.name,
+                "error_type": _str(attrs.get(ERROR_TYPE)),
+                "error_message": _text(attrs.get(OUTCOME_ERROR_MESSAGE) or error_message, limit),
+                "error_stack_trace": _text(stack, limit),
+                "retry_count": _int(attrs.get(OUTCOME_RETRY_COUNT)),
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "total_tokens": total_tokens,
+                "llm_latency_ms": _float(attrs.get(OUTCOME_LLM_LATENCY_MS)),
+                "cost_usd": _float(attrs.get(OUTCOME_COST_USD)),
+                "quality_score": _float(attrs.get(OUTCOME_QUALITY_SCORE)),
+                "confidence_score": _float(attrs.get(OUTCOME_CONFIDENCE_SCORE)),
+                "reward": _float(attrs.get(OUTCOME_REWARD)),
+                "model": _str(attrs.get(GEN_AI_REQUEST_MODEL)),
+                "provider": _str(attrs.get(GEN_AI_PROVIDER_NAME)),
+                "steps_total": _int(attrs.get(OUTCOME_STEPS_TOTAL)),
+                "steps_failed": _int(attrs.get(OUTCOME_STEPS_FAILED)),
+                "tags": [str(tag) for tag in attrs.get(TAGS, ())],
+                "metadata": metadata,
+                "input": _text(attrs.get(INPUT) or attrs.get(GEN_AI_TOOL_CALL_ARGUMENTS), limit),
+                "output": _text(attrs.get(OUTPUT) or attrs.get(GEN_AI_TOOL_CALL_RESULT), limit),
+                "events": [_event(event, limit) for event in span_events],
+                "links": [_link(link) for link in span.links],
+                "attributes": others,
+                "resource": _resource(span.resource),
+            }
         )
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> OutcomeEvent:
-        """Read an event back from its CloudEvents JSON form; unknown fields are ignored."""
-        data = document.get("data", document)
-        known = {field.name for field in dataclasses.fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
-        for field in dataclasses.fields(cls):
-            if field.name not in values:
-                values[field.name] = _EMPTY_DEFAULTS.get(field.name)
-        return cls(**values)
+        """Read an event back from its CloudEvents JSON form; unknown fields are ignored.
+
+        Raises ``ValueError`` when the document is not an OutcomeEvent.
+        """
+        data = document.get("data", document) if isinstance(document, Mapping) else None
+        if not isinstance(data, Mapping):
+            raise ValueError("not an OutcomeEvent: no data object")
+        missing = [name for name in _REQUIRED if not isinstance(data.get(name), str)]
+        if missing:
+            raise ValueError(f"not an OutcomeEvent: missing {', '.join(missing)}")
+        values = {name: data.get(name, _EMPTY_DEFAULTS.get(name)) for name in FIELD_NAMES}
+        return cls(values)
 
     @classmethod
     def from_json_bytes(cls, payload: bytes | str) -> OutcomeEvent:
@@ -290,8 +381,12 @@ class OutcomeEvent:
         return value if isinstance(value, str) else None
 
     def data(self) -> dict[str, Any]:
-        """The ``data`` object: every field, JSON-safe."""
-        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        """The ``data`` object: every field, JSON-safe. Treat it as read-only."""
+        return self._data
+
+    def replace(self, **changes: Any) -> OutcomeEvent:
+        """A copy with some fields changed."""
+        return OutcomeEvent({**self._data, **changes})
 
     def to_dict(self) -> dict[str, Any]:
         """The CloudEvents 1.0 structured-mode envelope with the outcome as ``data``."""
@@ -316,6 +411,9 @@ class OutcomeEvent:
         return _shrink(self, max_bytes)
 
 
+#: Every field of ``data``, in order.
+FIELD_NAMES: tuple[str, ...] = tuple(OutcomeEvent.__annotations__)
+_REQUIRED = ("event_id", "trace_id", "span_id", "kind", "name", "status", "start_time")
 _EMPTY_DEFAULTS: dict[str, Any] = {
     "tags": [],
     "metadata": {},
@@ -338,7 +436,7 @@ def _shrink(event: OutcomeEvent, max_bytes: int) -> bytes:
         value = getattr(event, name)
         if isinstance(value, str) and len(value) > budget:
             changes[name] = truncate_text(value, budget)
-    shrunk = dataclasses.replace(event, **changes)
+    shrunk = event.replace(**changes)
     payload = dumps(shrunk.to_dict())
     for name in _SHRINKABLE_BULK:
         if len(payload) <= max_bytes:
@@ -349,21 +447,43 @@ def _shrink(event: OutcomeEvent, max_bytes: int) -> bytes:
             if isinstance(original, list)
             else {"otel_agents.truncated": f"{len(original)} entries dropped to fit"}
         )
-        shrunk = dataclasses.replace(shrunk, **{name: placeholder})
+        shrunk = shrunk.replace(**{name: placeholder})
         payload = dumps(shrunk.to_dict())
     if len(payload) > max_bytes:
         # Last resort: every remaining string cut hard; ids and numbers are kept.
         tiny = max(max_bytes // 64, 32)
+        keep = ("event_id", "trace_id", "span_id", "start_time", "end_time")
         cut: dict[str, Any] = {
-            f.name: truncate_text(getattr(shrunk, f.name), tiny)
-            for f in dataclasses.fields(shrunk)
-            if isinstance(getattr(shrunk, f.name), str)
-            and len(getattr(shrunk, f.name)) > tiny
-            and f.name not in ("event_id", "trace_id", "span_id", "start_time", "end_time")
+            name: truncate_text(value, tiny)
+            for name, value in shrunk.data().items()
+            if isinstance(value, str) and len(value) > tiny and name not in keep
         }
-        shrunk = dataclasses.replace(shrunk, resource={}, tags=[], **cut)
+        shrunk = shrunk.replace(resource={}, tags=[], **cut)
         payload = dumps(shrunk.to_dict())
     return payload
+
+
+_METADATA_PREFIX = METADATA_PREFIX
+_METADATA_PREFIX_LENGTH = len(_METADATA_PREFIX)
+
+
+def _attributes_of(span: Any) -> dict[str, Any]:
+    # The SDK's public ``attributes`` is a read-only view over a locked mapping: copying
+    # through it costs ~2 µs a span, reading the plain dict behind it ~0.1 µs.
+    bounded = getattr(span, "_attributes", None)
+    inner = getattr(bounded, "_dict", None)
+    if isinstance(inner, dict):
+        return dict(inner)
+    return dict(span.attributes) if span.attributes else {}
+
+
+def _safe(value: Any, limit: int) -> Any:
+    kind = type(value)
+    if kind is str:
+        return value if len(value) <= limit else truncate_text(value, limit)
+    if kind is int or kind is bool:
+        return value
+    return json_safe(value, limit)
 
 
 def _status_from_span(span: Any) -> str:
@@ -371,13 +491,11 @@ def _status_from_span(span: Any) -> str:
     return semconv.Status.FAILURE.value if code == "ERROR" else semconv.Status.SUCCESS.value
 
 
-def _exception_details(span: Any) -> tuple[str | None, str | None]:
-    for event in reversed(span.events):
-        if event.name == semconv.EVENT_EXCEPTION:
+def _exception_details(span_events: Sequence[Any]) -> tuple[str | None, str | None]:
+    for event in reversed(span_events):
+        if event.name == EVENT_EXCEPTION:
             attrs = event.attributes or {}
-            return _str(attrs.get(semconv.EXCEPTION_MESSAGE)), _str(
-                attrs.get(semconv.EXCEPTION_STACKTRACE)
-            )
+            return _str(attrs.get(EXCEPTION_MESSAGE)), _str(attrs.get(EXCEPTION_STACKTRACE))
     return None, None
 
 
@@ -385,7 +503,7 @@ def _event(event: Any, limit: int) -> dict[str, Any]:
     return {
         "name": event.name,
         "time": _rfc3339(event.timestamp),
-        "attributes": {k: json_safe(v, limit) for k, v in (event.attributes or {}).items()},
+        "attributes": {k: _safe(v, limit) for k, v in (event.attributes or {}).items()},
     }
 
 
@@ -413,19 +531,35 @@ def _resource_cached(items: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
     }
 
 
+_RESOURCE_CACHE: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
 def _resource(resource: Any) -> dict[str, Any]:
     if resource is None:
         return {}
     # Resources are shared by every span of a provider: convert each one once.
-    return _resource_cached(tuple(sorted(resource.attributes.items())))
+    cached = _RESOURCE_CACHE.get(id(resource))
+    if cached is not None and cached[0] is resource:
+        return cached[1]
+    converted = _resource_cached(tuple(sorted(resource.attributes.items())))
+    if len(_RESOURCE_CACHE) > 64:
+        _RESOURCE_CACHE.clear()
+    _RESOURCE_CACHE[id(resource)] = (resource, converted)
+    return converted
 
 
 def _rfc3339(ns: int | None) -> str:
     if not ns:
         return "1970-01-01T00:00:00.000000Z"
     seconds, rest = divmod(ns, 1_000_000_000)
+    return f"{_second_prefix(seconds)}.{rest // 1000:06d}Z"
+
+
+@functools.lru_cache(maxsize=8)
+def _second_prefix(seconds: int) -> str:
+    # Events arrive in bursts within the same second: format each second once.
     stamp = _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S") + f".{rest // 1000:06d}Z"
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _str(value: Any) -> str | None:

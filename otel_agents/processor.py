@@ -63,6 +63,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         self._emit_pending = emit_pending
         self._started: collections.deque[Span] = collections.deque()
         self.pending_emitted = 0
+        self.pending_dropped = 0
         self.pending_superseded = 0
         self._wake = threading.Event()
         self._export_lock = threading.Lock()
@@ -70,6 +71,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         self.processed = 0
         self.dropped = 0
         self.failed = 0
+        self.caller_exports = 0
         self._last_drop_log = 0.0
         self._pid = os.getpid()
         self._worker = self._start_worker()
@@ -82,6 +84,10 @@ class OutcomeSpanProcessor(SpanProcessor):
     def sinks(self) -> list[OutcomeSink]:
         return list(self._sinks)
 
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
     # -- SpanProcessor --------------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         # Opt-in PENDING events. Only an append here: the event is built and sent by the
@@ -92,7 +98,9 @@ class OutcomeSpanProcessor(SpanProcessor):
         if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
             return
         if len(self._started) >= self._max_queue_size or self._shutdown:
-            self._count_drop()
+            # A PENDING event is a preview, not an outcome: skip it and count it, and
+            # leave the hot path alone (the final event still comes).
+            self.pending_dropped += 1
             return
         self._started.append(span)
 
@@ -101,7 +109,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
             return
         queue = self._queue
-        if len(queue) >= self._max_queue_size or self._shutdown:
+        if len(queue) >= self._max_queue_size and not self._help_export():
             self._count_drop()
             return
         queue.append(span)
@@ -136,13 +144,32 @@ class OutcomeSpanProcessor(SpanProcessor):
             except Exception:
                 _logger.exception("otel-agents: shutting down %r failed", sink)
 
+    def _help_export(self) -> bool:
+        """The queue is full: export one batch on this thread rather than lose outcomes.
+
+        This trades a few milliseconds of the caller's CPU (building events; sinks never
+        block on the network) for losing nothing when agents outpace the worker, e.g. in a
+        tight loop where the worker thread gets little of the GIL.
+        """
+        if self._shutdown or not self._export_lock.acquire(timeout=0.5):
+            return False
+        try:
+            if self._started:
+                self._export_pending_batch()  # keeps PENDING ahead of final events
+            self._export_batch()
+        finally:
+            self._export_lock.release()
+        self.caller_exports += 1
+        return True
+
     # -- worker ----------------------------------------------------------------------
     def drain(self, deadline: float | None = None) -> None:
         """Export everything queued now, in this thread (used by flush and the worker)."""
-        with self._export_lock:
-            while self._queue or self._started:
-                if deadline is not None and time.monotonic() > deadline:
-                    return
+        while self._queue or self._started:
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            # One batch per lock hold, so a caller helping out never waits long.
+            with self._export_lock:
                 if self._started:
                     # Before the finished batch: a span's PENDING event must reach each sink
                     # ahead of its final event (same Kafka key, so same partition order).

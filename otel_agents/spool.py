@@ -196,7 +196,8 @@ class Spool:
             _log.error(
                 "otel-agents: dropped %d outcome event(s): %s; raise "
                 "OTEL_AGENTS_KAFKA_SPOOL_MAX_BYTES or fix the broker",
-                self.dropped, why % (arg,),
+                self.dropped,
+                why % (arg,),
             )
         return False
 
@@ -238,7 +239,7 @@ class Spool:
                 self._sync_dir()
         finally:
             os.close(self._fd)
-            self._fd, self._path, self._dirty = -1, None, False
+            self._fd, self._path, self._dirty, self._written = -1, None, False, 0
 
     def maybe_sync(self) -> None:
         """Called periodically: under ``interval``, makes recent appends durable."""
@@ -270,8 +271,7 @@ class Spool:
         own = self._path
         try:
             names = sorted(
-                p for p in self.directory.iterdir()
-                if p.suffix in (_SEALED, _PART) and p != own
+                p for p in self.directory.iterdir() if p.suffix in (_SEALED, _PART) and p != own
             )
         except OSError:
             return []

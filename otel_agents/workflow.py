@@ -65,6 +65,7 @@ class WorkflowScope:
         }
         self._block_spec: ActionSpec | None = None
         self._active: list[tuple[Action, Any]] = []
+        self._last_workflow_id: str | None = None
 
     def _spec(self, fn: Callable[..., Any], name: str | None) -> ActionSpec:
         spec = make_spec(ActionKind.WORKFLOW, fn, name=name, **self._options)
@@ -76,10 +77,10 @@ class WorkflowScope:
 
     @property
     def workflow_id(self) -> str | None:
-        """The id of the run in progress (inside the ``with`` block)."""
+        """The id of the run in progress (inside the ``with`` block), or of the last run."""
         if self._active:
             return self._active[-1][0].workflow_id
-        return self._fixed_ids.get(semconv.WORKFLOW_ID)
+        return self._last_workflow_id or self._fixed_ids.get(semconv.WORKFLOW_ID)
 
     def __enter__(self) -> WorkflowScope:
         try:
@@ -100,6 +101,7 @@ class WorkflowScope:
         if not self._active:
             return
         action, tokens = self._active.pop()
+        self._last_workflow_id = action.workflow_id
         detach(tokens)
         if exc is not None:
             end_error(action, exc)

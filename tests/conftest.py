@@ -1,19 +1,89 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures. Each component's fixtures live in its own marked block."""
 
 from __future__ import annotations
 
-import os
-import uuid
+# --- core instrumentation fixtures -------------------------------------------------
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-# ==== Kafka fixtures (issue 3) ======================================================
+import otel_agents as oa
+from otel_agents._runtime import RUNTIME
+
+
+class Traced:
+    """A configured otel-agents with an in-memory span exporter, for one test."""
+
+    def __init__(self, exporter: InMemorySpanExporter, telemetry: oa.Telemetry, log: Path):
+        self.exporter = exporter
+        self.telemetry = telemetry
+        self.log = log
+
+    def spans(self) -> list[ReadableSpan]:
+        return list(self.exporter.get_finished_spans())
+
+    def span(self, name: str) -> ReadableSpan:
+        matches = [s for s in self.spans() if s.name == name]
+        assert len(matches) == 1, (
+            f"expected one span {name!r}, got {[s.name for s in self.spans()]}"
+        )
+        return matches[0]
+
+    def events(self, **query: Any) -> list[oa.OutcomeEvent]:
+        query.setdefault("count", 10_000)
+        return oa.recent_events(**query)
+
+
+@pytest.fixture
+def traced(tmp_path: Path) -> Iterator[Traced]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "test-service"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    log = tmp_path / "outcomes.jsonl"
+    telemetry = oa.configure(service_name="test-service", tracer_provider=provider, outcome_log=log)
+    errors_before = RUNTIME.internal_errors
+    try:
+        yield Traced(exporter, telemetry, log)
+    finally:
+        oa.shutdown()
+        provider.shutdown()
+        RUNTIME.pre_hooks = ()
+        RUNTIME.post_hooks = ()
+        RUNTIME.capture_content = False
+    del errors_before
+
+
+@pytest.fixture(scope="session")
+def outcome_schema_validator() -> jsonschema.protocols.Validator:
+    schema = oa.load_schema()
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator_cls.check_schema(schema)
+    return validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
+
+
+# --- end of core instrumentation fixtures ---------------------------------------------
+
+
+# --- Kafka fixtures (issue 3) ------------------------------------------------------
 # A real Apache Kafka broker: started from the official jars (Java 17 + Maven) or, when
 # OTEL_AGENTS_TEST_KAFKA_BOOTSTRAP is set, an existing broker (e.g. the compose file's).
 # In CI (env CI set) a broker that cannot start is a failure, never a skip.
-from tests.kafka_broker import BrokerUnavailable, KafkaBroker, create_topic, ensure_jars
+import os  # noqa: E402
+import uuid  # noqa: E402
+
+from tests.kafka_broker import (  # noqa: E402
+    BrokerUnavailable,
+    KafkaBroker,
+    create_topic,
+    ensure_jars,
+)
 
 
 def _broker_unavailable(reason: str) -> None:
@@ -59,4 +129,6 @@ def kafka_broker(tmp_path: Path) -> Iterator[KafkaBroker]:
         yield broker
     finally:
         broker.stop()
-# ==== end of Kafka fixtures ==========================================================
+
+
+# --- end of Kafka fixtures ------------------------------------------------------------

@@ -75,8 +75,13 @@ def ensure_jars(version: str = KAFKA_VERSION, timeout: float = 900.0) -> Path:
     staging = folder / "libs.partial"
     shutil.rmtree(staging, ignore_errors=True)
     cmd = [
-        "mvn", "-q", "-B", "-f", str(folder / "pom.xml"),
-        "dependency:copy-dependencies", "-DincludeScope=runtime",
+        "mvn",
+        "-q",
+        "-B",
+        "-f",
+        str(folder / "pom.xml"),
+        "dependency:copy-dependencies",
+        "-DincludeScope=runtime",
         f"-DoutputDirectory={staging}",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -149,15 +154,24 @@ class KafkaBroker:
     def _java(self, *args: str) -> list[str]:
         libs = ensure_jars(self.version)
         return [
-            "java", "-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Djava.awt.headless=true", "-cp", f"{libs}/*", *args,
+            "java",
+            "-Xms128m",
+            "-Xmx512m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Djava.awt.headless=true",
+            "-cp",
+            f"{libs}/*",
+            *args,
         ]
 
     def _format(self, props: Path) -> None:
         cluster_id = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
         proc = subprocess.run(
             self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)),
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if proc.returncode != 0:
             raise BrokerUnavailable(f"kafka storage format failed:\n{proc.stdout}\n{proc.stderr}")
@@ -175,7 +189,9 @@ class KafkaBroker:
         try:
             self._proc = subprocess.Popen(
                 self._java("kafka.Kafka", str(props)),
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         finally:
@@ -268,12 +284,14 @@ def read_topic(
 
     md = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=30)
     partitions = sorted(md.topics[topic].partitions)
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap,
-        "group.id": f"otel-agents-tests-{os.getpid()}-{time.monotonic_ns()}",
-        "enable.auto.commit": False,
-        "auto.offset.reset": "earliest",
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"otel-agents-tests-{os.getpid()}-{time.monotonic_ns()}",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
     # assign() rather than subscribe(): no group rebalance, so no multi-second wait.
     consumer.assign([TopicPartition(topic, p, -2) for p in partitions])
     messages: list[object] = []

@@ -13,7 +13,9 @@ from otel_agents.spool import Spool, SpoolRecord
 
 def _record(i: int) -> SpoolRecord:
     return SpoolRecord(
-        "agent-outcomes", f"{i:032x}".encode(), b'{"n": %d}' % i,
+        "agent-outcomes",
+        f"{i:032x}".encode(),
+        b'{"n": %d}' % i,
         (("traceparent", b"00-abc-def-01"), ("schema-version", b"1.0")),
     )
 

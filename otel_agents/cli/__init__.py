@@ -13,6 +13,10 @@ from collections.abc import Sequence
 
 # Subcommand modules, imported lazily so `otel-agents schema` does not pay for Kafka.
 _SUBCOMMANDS: tuple[str, ...] = (
+    "demo",
+    "schema",
+    "status",
+    "replay",
     "monitor",  # issue 6
     "feedback",  # issue 6
 )

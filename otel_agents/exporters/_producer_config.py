@@ -178,7 +178,7 @@ def _producer_env(env: Mapping[str, str]) -> dict[str, str | int | float | bool]
     for name, val in env.items():
         if name.startswith(ENV_PRODUCER_PREFIX) and name != ENV_PRODUCER_CONFIG:
             # OTEL_AGENTS_KAFKA_PRODUCER_SASL_MECHANISM -> sasl.mechanism
-            config[name[len(ENV_PRODUCER_PREFIX):].lower().replace("_", ".")] = val
+            config[name[len(ENV_PRODUCER_PREFIX) :].lower().replace("_", ".")] = val
     return config
 
 
@@ -252,8 +252,10 @@ def _fsync(value: str | None, env: Mapping[str, str]) -> FsyncPolicy:
 
 def _shutdown_timeout(value: int | None, env: Mapping[str, str]) -> int:
     source = "shutdown_timeout_millis" if value is not None else ENV_SHUTDOWN_TIMEOUT_MS
-    raw: int | str = value if value is not None else env.get(
-        ENV_SHUTDOWN_TIMEOUT_MS, str(DEFAULT_SHUTDOWN_TIMEOUT_MS)
+    raw: int | str = (
+        value
+        if value is not None
+        else env.get(ENV_SHUTDOWN_TIMEOUT_MS, str(DEFAULT_SHUTDOWN_TIMEOUT_MS))
     )
     try:
         millis = int(raw)

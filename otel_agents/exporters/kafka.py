@@ -42,11 +42,12 @@ from otel_agents.exporters._producer_config import KafkaSettings, resolve_settin
 from otel_agents.spool import Segment, Spool, SpoolRecord
 
 if TYPE_CHECKING:
-    from opentelemetry.metrics import CallbackOptions, Observation
+    from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
 
 __all__ = ["KafkaExporterStats", "KafkaOutcomeExporter"]
 
 _log = logging.getLogger(__name__)
+_LIBRDKAFKA_LOG = logging.getLogger("otel_agents.librdkafka")
 
 CONTENT_TYPE: Final = b"application/cloudevents+json; charset=UTF-8"
 _SCHEMA_VERSION_BYTES: Final = SCHEMA_VERSION.encode()
@@ -106,6 +107,7 @@ class KafkaOutcomeExporter(SpanExporter):
         *,
         spool_fsync: str | None = None,
         shutdown_timeout_millis: int | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         self.settings: KafkaSettings = resolve_settings(
             bootstrap_servers=bootstrap_servers,
@@ -123,13 +125,15 @@ class KafkaOutcomeExporter(SpanExporter):
         self._spool = Spool(s.spool_dir, s.spool_max_bytes, s.spool_fsync)
         self._rejected = Spool(s.spool_dir / "rejected", s.spool_max_bytes, s.spool_fsync)
         self._init_process_state()
-        self._register_metrics()
+        self._register_metrics(meter_provider)
         _EXPORTERS.add(self)
 
     # --- set-up ------------------------------------------------------------------------
     def _new_producer(self) -> Producer:
         config: dict[str, Any] = dict(self.settings.producer_config)
         config["error_cb"] = self._on_error
+        # librdkafka writes to stderr by default; an app's logging config should decide.
+        config.setdefault("logger", _LIBRDKAFKA_LOG)
         try:
             return Producer(config)
         except (KafkaException, ValueError, TypeError) as exc:
@@ -172,8 +176,8 @@ class KafkaOutcomeExporter(SpanExporter):
                     )
                     self._thread.start()
 
-    def _register_metrics(self) -> None:
-        meter = metrics.get_meter("otel_agents.exporters.kafka")
+    def _register_metrics(self, meter_provider: MeterProvider | None) -> None:
+        meter = metrics.get_meter("otel_agents.exporters.kafka", meter_provider=meter_provider)
         ref = weakref.ref(self)
 
         def observe(_options: CallbackOptions) -> list[Observation]:
@@ -184,17 +188,24 @@ class KafkaOutcomeExporter(SpanExporter):
             return [
                 metrics.Observation(value, {"otel_agents.kafka.result": name})
                 for name, value in (
-                    ("sent", s.sent), ("failed", s.failed), ("spooled", s.spooled),
-                    ("replayed", s.replayed), ("dropped", s.dropped), ("rejected", s.rejected),
+                    ("sent", s.sent),
+                    ("failed", s.failed),
+                    ("spooled", s.spooled),
+                    ("replayed", s.replayed),
+                    ("dropped", s.dropped),
+                    ("rejected", s.rejected),
                 )
             ]
 
         meter.create_observable_counter(
-            "otel_agents.kafka.events", callbacks=[observe], unit="{event}",
+            "otel_agents.kafka.events",
+            callbacks=[observe],
+            unit="{event}",
             description="OutcomeEvents by result: sent, failed, spooled, replayed, dropped",
         )
         self._latency_histogram = meter.create_histogram(
-            "otel_agents.kafka.delivery.duration", unit="s",
+            "otel_agents.kafka.delivery.duration",
+            unit="s",
             description="Time from produce() to the broker's acknowledgement",
         )
 
@@ -263,7 +274,10 @@ class KafkaOutcomeExporter(SpanExporter):
             smaller = event.to_json_bytes(max_bytes=self._max_value_bytes // 4)
             try:
                 self._producer.produce(
-                    self.topic, smaller, key, headers=_headers(event.traceparent.encode()),
+                    self.topic,
+                    smaller,
+                    key,
+                    headers=_headers(event.traceparent.encode()),
                     on_delivery=self._on_delivery,
                 )
                 return
@@ -300,7 +314,9 @@ class KafkaOutcomeExporter(SpanExporter):
                 self._warned_down = True
                 _log.warning(
                     "otel-agents: Kafka at %s is unreachable (%s); outcome events are kept "
-                    "and will be delivered or spooled", self.settings.bootstrap_servers, err.str(),
+                    "and will be delivered or spooled",
+                    self.settings.bootstrap_servers,
+                    err.str(),
                 )
 
     def _fail_to_spool(self, value: bytes, key: bytes | None) -> None:
@@ -322,7 +338,8 @@ class KafkaOutcomeExporter(SpanExporter):
         _log.error(
             "otel-agents: an OutcomeEvent of %d bytes is too large for the broker even after "
             "truncation; kept in %s (raise message.max.bytes on the topic or producer)",
-            len(value), self._rejected.directory,
+            len(value),
+            self._rejected.directory,
         )
         self._rejected.append(SpoolRecord(self.topic, key, value, _spool_headers(value)))
 
@@ -432,11 +449,16 @@ class KafkaOutcomeExporter(SpanExporter):
             return round(lat[min(len(lat) - 1, int(p * len(lat)))] * 1000, 3) if lat else None
 
         return KafkaExporterStats(
-            sent=sent, failed=failed, spooled=spooled, replayed=replayed,
+            sent=sent,
+            failed=failed,
+            spooled=spooled,
+            replayed=replayed,
             dropped=self._spool.dropped + self._rejected.dropped + lost,
             rejected=rejected,
-            queued=queued, spool_bytes=self._spool.size_bytes,
-            delivery_latency_p50_ms=pct(0.5), delivery_latency_p99_ms=pct(0.99),
+            queued=queued,
+            spool_bytes=self._spool.size_bytes,
+            delivery_latency_p50_ms=pct(0.5),
+            delivery_latency_p99_ms=pct(0.99),
         )
 
     def replay(self, timeout_s: float = 60.0) -> int:
@@ -486,8 +508,11 @@ def replay_segment(
                 with lock:
                     state["outstanding"] += 1
                 producer.produce(
-                    record.topic, record.value, record.key,
-                    headers=list(record.headers), on_delivery=on_delivery,
+                    record.topic,
+                    record.value,
+                    record.key,
+                    headers=list(record.headers),
+                    on_delivery=on_delivery,
                 )
                 break
             except BufferError:

@@ -1,0 +1,34 @@
+# One-command entry points. Each target creates the virtualenv (.venv) on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## demo: run the simulated multi-agent workflow on the embedded default (no Kafka needed)
+demo: $(STAMP)
+	$(BIN)/otel-agents demo
+
+## system-deps: what the integration tests need besides Python (Java, Maven, Go, Prometheus)
+system-deps:
+	@if [ -f .ci/install-system-deps.sh ]; then bash .ci/install-system-deps.sh; fi
+
+## test: every test, integration tests against real components included
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest
+
+## lint: ruff and mypy --strict
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy otel_agents
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .otel-agents
