@@ -9,6 +9,7 @@ exporter's records (whose replay sends each record to its own topic) or counted 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import threading
@@ -38,6 +39,8 @@ class _Route(Protocol):
 
     def describe(self) -> str: ...
 
+    def close(self) -> None: ...
+
 
 def feedback_log_path(outcome_log: Path | None = None) -> Path:
     """The local feedback log: ``OTEL_AGENTS_FEEDBACK_LOG``, else beside the outcome log."""
@@ -65,6 +68,16 @@ def flush(timeout_s: float = 5.0) -> bool:
     with _lock:
         routes = list(_routes.values())
     return all([route.flush(timeout_s) for route in routes])
+
+
+def close_routes(timeout_s: float = 2.0) -> None:
+    """Flush and forget every route (tests, and a process that re-configures)."""
+    with _lock:
+        routes = list(_routes.values())
+        _routes.clear()
+    for route in routes:
+        route.flush(timeout_s)
+        route.close()
 
 
 def current_route() -> _Route:
@@ -122,6 +135,12 @@ class _LogRoute:
     def flush(self, timeout_s: float) -> bool:
         return self.failed == 0
 
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
     def describe(self) -> str:
         return str(self.path)
 
@@ -155,11 +174,15 @@ class _KafkaRoute:
         # A person is waiting on the CLI; one record gains nothing from batching.
         config["linger.ms"] = 5
         config["error_cb"] = self._on_error
+        # librdkafka logs each refused connection to stderr; error_cb already reports
+        # them once, and a CLI or a live monitor screen must not be flooded.
+        config.setdefault("log_level", 2)
         self._producer = Producer(config)
         self._warned = False
         self.sent = 0
         self.failed = 0
         self.spooled = 0
+        self._failed_since_flush = 0
         self._pid = os.getpid()
         atexit.register(self.flush, 3.0)
 
@@ -218,6 +241,7 @@ class _KafkaRoute:
 
     def _fail(self, value: bytes, key: bytes | None, headers: list[tuple[str, Any]]) -> None:
         self.failed += 1
+        self._failed_since_flush += 1
         try:
             from otel_agents.spool import Spool, SpoolRecord
 
@@ -244,10 +268,20 @@ class _KafkaRoute:
             if self._spool is not None and self._exporter is None:
                 self._spool.close()
                 self._spool = None
-            return left == 0
+            failed, self._failed_since_flush = self._failed_since_flush, 0
+            return left == 0 and failed == 0
         except Exception:
             _logger.exception("otel-agents: flushing feedback failed")
             return False
 
     def describe(self) -> str:
         return f"kafka {self._settings.bootstrap_servers} topic {self.topic}"
+
+    def close(self) -> None:
+        atexit.unregister(self.flush)
+        with contextlib.suppress(Exception):
+            self._producer.purge(in_queue=True, in_flight=True, blocking=False)
+            self._producer.poll(0)
+        if self._spool is not None and self._exporter is None:
+            self._spool.close()
+            self._spool = None

@@ -45,6 +45,7 @@ MAX_TOOLS = 500
 MAX_IN_FLIGHT = 5000
 MAX_KNOWN_EVENTS = 50_000
 MAX_REASONS = 200
+MAX_ORPHAN_FEEDBACK = 10_000
 RATE_SECONDS = 5
 
 
@@ -231,6 +232,10 @@ class MonitorState:
         self.in_flight: collections.OrderedDict[str, InFlight] = collections.OrderedDict()
         # event_id -> agent, so feedback that names only the event finds its agent.
         self._agent_of: collections.OrderedDict[str, str] = collections.OrderedDict()
+        # Feedback that arrived before its outcome (two topics: no order between them).
+        self._orphans: collections.OrderedDict[str, list[Mapping[str, Any]]] = (
+            collections.OrderedDict()
+        )
         self._rate: collections.deque[list[int]] = collections.deque(maxlen=RATE_SECONDS + 1)
 
     # -- feeding -------------------------------------------------------------------------
@@ -278,6 +283,10 @@ class MonitorState:
         if status == _SUCCESS:
             self.successes += 1
         self._remember(str(data.get("event_id")), name)
+        orphans = self._orphans.pop(str(data.get("event_id")), None)
+        if orphans and kind == _AGENT:
+            for feedback in orphans:
+                self._agent(name).add_feedback(feedback)
         self.recent.append(_row(data, name, kind, status))
         self._collect_thoughts(data, name)
         if kind == _TOOL:
@@ -299,6 +308,11 @@ class MonitorState:
         self.feedback_count += 1
         if isinstance(agent, str):
             self._agent(agent).add_feedback(data)
+            return
+        if self.filter.agent is None:
+            self._orphans.setdefault(str(data.get("event_id")), []).append(data)
+            if len(self._orphans) > MAX_ORPHAN_FEEDBACK:
+                self._orphans.popitem(last=False)
 
     # -- reading -------------------------------------------------------------------------
     @property
