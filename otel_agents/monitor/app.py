@@ -57,7 +57,10 @@ def run_live(
                 now = time.monotonic()
                 if now >= next_draw:
                     next_draw = now + interval
-                    view = dashboard(state, source.describe(), source.status(), console.size.height)
+                    size = console.size
+                    view = dashboard(
+                        state, source.describe(), source.status(), size.height, size.width
+                    )
                     live.update(view, refresh=True)
     except KeyboardInterrupt:
         pass

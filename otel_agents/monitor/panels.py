@@ -80,14 +80,17 @@ def header_panel(state: MonitorState, source: str = "", live: bool = True) -> Pa
 
 def actions_panel(state: MonitorState, rows: int = 12) -> Panel:
     """The latest finished actions, newest first, status coloured."""
-    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+    table = Table(
+        box=box.SIMPLE_HEAD, expand=True, pad_edge=False, padding=(0, 1), collapse_padding=True
+    )
     table.add_column("time", no_wrap=True, min_width=8)
-    table.add_column("agent", no_wrap=True, max_width=22, overflow="ellipsis", ratio=1)
-    table.add_column("action", no_wrap=True, max_width=16, overflow="ellipsis", ratio=1)
+    # Names take what the fixed-width numbers leave (ratio), cut with an ellipsis.
+    table.add_column("agent", no_wrap=True, ratio=3, overflow="ellipsis")
+    table.add_column("action", no_wrap=True, ratio=2, overflow="ellipsis")
     table.add_column("status", no_wrap=True, min_width=9)
     table.add_column("ms", justify="right", no_wrap=True, min_width=5)
     table.add_column("tokens", justify="right", no_wrap=True, min_width=6)
-    table.add_column("q/r", justify="right", no_wrap=True, min_width=9)
+    table.add_column("q/r", justify="right", no_wrap=True, min_width=10)
     for row in list(state.recent)[-rows:][::-1]:
         table.add_row(
             row.time,
@@ -219,32 +222,54 @@ def footer(state: MonitorState, source_status: str = "") -> Text:
     return text
 
 
+#: Below this many columns the panels are stacked rather than set side by side.
+WIDE = 150
+
+
 def dashboard(
-    state: MonitorState, source: str = "", source_status: str = "", height: int = 40
+    state: MonitorState,
+    source: str = "",
+    source_status: str = "",
+    height: int = 40,
+    width: int = WIDE,
 ) -> RenderableType:
-    """The whole screen, sized for a terminal ``height`` lines tall."""
-    body_rows = max(3, height - 10)
+    """The whole screen, sized for a terminal ``height`` lines by ``width`` columns."""
+    body_rows = max(3, height - 5)
     layout = Layout()
     layout.split_column(
         Layout(header_panel(state, source), name="header", size=4),
         Layout(name="body"),
         Layout(footer(state, source_status), name="footer", size=1),
     )
-    left_rows = max(2, body_rows - 10)
-    layout["body"].split_row(Layout(name="left", ratio=5), Layout(name="right", ratio=6))
-    layout["body"]["left"].split_column(
-        Layout(actions_panel(state, rows=left_rows), name="actions"),
-        Layout(thoughts_panel(state, rows=5), name="thoughts", size=7),
+    body = layout["body"]
+    # Tall enough for every agent (up to a third of the screen), no taller.
+    tables = min(max(6, body_rows // 3), max(6, len(state.agents) + 5))
+    agents = Layout(agents_panel(state, rows=tables - 4), name="agents", size=tables)
+    learning = Layout(learning_panel(state, rows=tables - 4), name="learning", size=tables)
+    if width >= WIDE:
+        body.split_row(Layout(name="left", ratio=5), Layout(name="right", ratio=6))
+        body["left"].split_column(
+            Layout(actions_panel(state, rows=max(2, body_rows - 12)), name="actions"),
+            Layout(thoughts_panel(state, rows=5), name="thoughts", size=7),
+        )
+        small = max(1, body_rows - 2 * tables - 4)
+        body["right"].split_column(agents, learning, Layout(name="bottom"))
+        body["right"]["bottom"].split_row(
+            Layout(tools_panel(state, rows=small), name="tools"),
+            Layout(running_panel(state, rows=small), name="running"),
+        )
+        return layout
+    # Narrow terminal: the per-agent tables get the full width, the rest shares a row.
+    rest = max(3, body_rows - 2 * tables)
+    body.split_column(agents, learning, Layout(name="bottom"))
+    body["bottom"].split_row(
+        Layout(actions_panel(state, rows=max(1, rest - 4)), name="actions", ratio=3),
+        Layout(name="side", ratio=2),
     )
-    agents_size = min(14, max(6, body_rows // 3))
-    layout["body"]["right"].split_column(
-        Layout(agents_panel(state, rows=agents_size - 4), name="agents", size=agents_size),
-        Layout(learning_panel(state, rows=agents_size - 4), name="learning", size=agents_size),
-        Layout(name="bottom"),
-    )
-    layout["body"]["right"]["bottom"].split_row(
-        Layout(tools_panel(state, rows=max(1, body_rows - 2 * agents_size - 4)), name="tools"),
-        Layout(running_panel(state, rows=max(1, body_rows - 2 * agents_size - 4)), name="running"),
+    body["bottom"]["side"].split_column(
+        Layout(thoughts_panel(state, rows=max(1, rest // 3 - 2)), name="thoughts"),
+        Layout(running_panel(state, rows=max(1, rest // 3 - 4)), name="running"),
+        Layout(tools_panel(state, rows=max(1, rest // 3 - 4)), name="tools"),
     )
     return layout
 
