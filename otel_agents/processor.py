@@ -25,6 +25,7 @@ from otel_agents.event import EVENT_TYPE_PENDING, OutcomeEvent
 _logger = logging.getLogger("otel_agents")
 _OPERATION = semconv.GEN_AI_OPERATION_NAME
 _OUTCOME_OPERATIONS = semconv.OUTCOME_OPERATIONS
+_SCOPE = semconv.INSTRUMENTATION_SCOPE
 
 
 @runtime_checkable
@@ -94,8 +95,11 @@ class OutcomeSpanProcessor(SpanProcessor):
         # worker, so the agent's thread pays no serialisation and no syscall.
         if not self._emit_pending:
             return
-        attributes = span.attributes
-        if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
+        # Reading an attribute of a live span takes its lock (~1 µs); the scope name is a
+        # plain field. Our decorators' spans all carry our scope; the worker checks the
+        # operation before building anything.
+        scope = span.instrumentation_scope
+        if scope is None or scope.name != _SCOPE:
             return
         if len(self._started) >= self._max_queue_size or self._shutdown:
             # A PENDING event is a preview, not an outcome: skip it and count it, and
@@ -206,6 +210,9 @@ class OutcomeSpanProcessor(SpanProcessor):
                 # Already finished: its final event, queued behind, supersedes this one.
                 self.pending_superseded += 1
                 continue
+            attributes = span.attributes
+            if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
+                continue  # e.g. a feedback span: same scope, not an action
             try:
                 batch.append(
                     OutcomeEvent.from_span(
