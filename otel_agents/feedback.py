@@ -45,7 +45,11 @@ _sent_lock = threading.Lock()
 
 @dataclasses.dataclass(frozen=True)
 class FeedbackEvent:
-    """One judgement on one agent action. Field names match the JSON ``data`` object."""
+    """One judgement on one agent action. Field names match the JSON ``data`` object.
+
+    event = oa.feedback(event_id, "positive")
+    event.to_json_bytes()          # CloudEvents 1.0 JSON, type otel_agents.feedback.v1
+    """
 
     feedback_id: str
     event_id: str
