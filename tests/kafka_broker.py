@@ -102,8 +102,16 @@ def free_port() -> int:
 class KafkaBroker:
     """One KRaft broker+controller process bound to 127.0.0.1."""
 
-    def __init__(self, workdir: Path, *, partitions: int = 3, version: str = KAFKA_VERSION):
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        partitions: int = 3,
+        version: str = KAFKA_VERSION,
+        cpus: set[int] | None = None,
+    ):
         self.workdir = Path(workdir)
+        self.cpus = cpus  # benchmarks keep the JVM off the core they measure
         self.version = version
         self.partitions = partitions
         self.port = free_port()
@@ -193,6 +201,7 @@ class KafkaBroker:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=(lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None,
             )
         finally:
             log.close()

@@ -156,6 +156,7 @@ class KafkaOutcomeExporter(SpanExporter):
         self._next_replay = 0.0
         self._replay_backoff = 1.0
         self._warned_down = False
+        self._producer_fatal = False
 
     def _after_fork_in_child(self) -> None:
         _ABANDONED.append(self._producer)
@@ -233,29 +234,38 @@ class KafkaOutcomeExporter(SpanExporter):
                 self._spool_value(self._serialise(event), event.trace_id.encode())
             return
         self._ensure_thread()
-        produce = self._producer.produce
-        topic = self.topic
-        on_delivery = self._on_delivery
         for event in events:
-            value = self._serialise(event)
-            if not value:
-                continue
-            key = event.trace_id.encode()
-            headers = _headers(event.traceparent.encode())
             try:
-                produce(topic, value, key, headers=headers, on_delivery=on_delivery)
+                self._produce_event(event)
+            except Exception:  # never into the caller; the event is counted, not hidden
+                _log.exception("otel-agents: could not export OutcomeEvent")
+                with self._lock:
+                    self._failed += 1
+                    self._lost += 1
+        self._producer.poll(0)
+
+    def _produce_event(self, event: OutcomeEvent) -> None:
+        value = self._serialise(event)
+        if not value:
+            return
+        key = event.trace_id.encode()
+        headers = _headers(event.traceparent.encode())
+        producer = self._producer
+        try:
+            producer.produce(self.topic, value, key, headers=headers, on_delivery=self._on_delivery)
+        except BufferError:
+            # Local queue full: serve delivery reports once to make room, then spool.
+            producer.poll(0)
+            try:
+                producer.produce(
+                    self.topic, value, key, headers=headers, on_delivery=self._on_delivery
+                )
             except BufferError:
-                # Local queue full: serve delivery reports once to make room, then spool.
-                self._producer.poll(0)
-                try:
-                    produce(topic, value, key, headers=headers, on_delivery=on_delivery)
-                except BufferError:
-                    self._fail_to_spool(value, key)
-                except Exception as exc:
-                    self._produce_error(exc, event, value, key)
+                self._fail_to_spool(value, key)
             except Exception as exc:
                 self._produce_error(exc, event, value, key)
-        self._producer.poll(0)
+        except Exception as exc:
+            self._produce_error(exc, event, value, key)
 
     def _serialise(self, event: OutcomeEvent) -> bytes:
         try:
@@ -308,6 +318,11 @@ class KafkaOutcomeExporter(SpanExporter):
             self._fail_to_spool(value, key)
 
     def _on_error(self, err: KafkaError) -> None:
+        if err.fatal():
+            # e.g. an idempotence failure: this producer will never deliver again.
+            _log.error("otel-agents: fatal Kafka producer error (%s); recreating it", err.str())
+            self._producer_fatal = True
+            return
         if err.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
             self._broker_up = False
             if not self._warned_down:
@@ -349,6 +364,8 @@ class KafkaOutcomeExporter(SpanExporter):
         while not self._stop.is_set():
             try:
                 self._producer.poll(_POLL_INTERVAL_S)
+                if self._producer_fatal:
+                    self._replace_fatal_producer()
                 self._spool.maybe_sync()
                 now = time.monotonic()
                 if now >= next_check and now >= self._next_replay:
@@ -358,6 +375,13 @@ class KafkaOutcomeExporter(SpanExporter):
             except Exception:
                 _log.exception("otel-agents: Kafka exporter background error")
                 self._stop.wait(1.0)
+
+    def _replace_fatal_producer(self) -> None:
+        self._producer_fatal = False
+        old, self._producer = self._producer, self._new_producer()
+        # Its undelivered records come back as _PURGE_* reports and are spooled.
+        old.purge(in_queue=True, in_flight=True, blocking=False)
+        old.flush(1.0)
 
     def _broker_answers(self) -> bool:
         if self._broker_up:
