@@ -75,7 +75,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"otel-agents feedback: {exc}")
         return 2
+    provider = _otlp_provider()
     publish(event)
+    if provider is not None:
+        provider.shutdown()  # sends the feedback span before the process exits
     delivered = _feedback_transport.flush(10.0)
     route = _feedback_transport.current_route().describe()
     if args.json:
@@ -87,6 +90,25 @@ def run(args: argparse.Namespace) -> int:
         print("otel-agents feedback: not delivered yet; kept in the spool for replay")
         return 1
     return 0
+
+
+def _otlp_provider() -> Any:
+    """With OTEL_EXPORTER_OTLP_ENDPOINT set, the feedback span goes there, as in an app."""
+    if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return None
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from otel_agents._configure import _otlp_exporter
+    from otel_agents._runtime import RUNTIME
+    from otel_agents.config import Settings
+
+    name = os.environ.get("OTEL_SERVICE_NAME") or "otel-agents-cli"
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
+    provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(Settings.from_env())))
+    RUNTIME.use_tracer_provider(provider)
+    return provider
 
 
 def _find_outcome(event_id: str) -> dict[str, Any] | None:

@@ -184,3 +184,52 @@ def test_cli_feedback_finds_the_event_in_the_local_log(tmp_path: Path) -> None:
     assert document["data"]["origin"] == "cli"
     [line] = (tmp_path / "feedback.jsonl").read_text().splitlines()
     assert json.loads(line) == document
+
+
+def test_cli_feedback_span_goes_to_otlp_when_configured(tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    received: list[tuple[str, bytes]] = []
+
+    class Collector(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "OTEL_AGENTS_FEEDBACK_LOG": str(tmp_path / "feedback.jsonl"),
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_port}",
+        }
+        traceparent = "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from otel_agents.cli import main; sys.exit(main())",
+                "feedback",
+                traceparent,
+                "--negative",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stdout + result.stderr
+    [(path, body)] = received
+    assert path == "/v1/traces"
+    assert b"feedback negative" in body and bytes.fromhex("ab" * 16) in body
