@@ -242,6 +242,9 @@ def _resolve_target(target: Any) -> tuple[str, str | None, str | None, str | Non
                 f"feedback target {target!r} is not an OutcomeEvent id (a UUID) or a "
                 "traceparent; get one with oa.current_event_id()"
             ) from None
+        current = _current_action_span(event_id)
+        if current is not None:
+            return _resolve_target(current)
         known = _lookup_recent(event_id)
         if known is not None:
             return event_id, known.trace_id, known.span_id, known.agent_name or known.name
@@ -257,6 +260,19 @@ def _from_context(ctx: SpanContext) -> tuple[str, str | None, str | None, str | 
         raise ValueError("feedback target: the span context is not valid (no trace id)")
     event_id = event_id_for(ctx.trace_id, ctx.span_id)
     return event_id, f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}", None
+
+
+def _current_action_span(event_id: str) -> trace.Span | None:
+    """The running action's span, if ``event_id`` is its (feedback given mid-action)."""
+    from otel_agents._action import CURRENT_ACTION
+
+    action = CURRENT_ACTION.get()
+    if action is None:
+        return None
+    ctx = action.span.get_span_context()
+    if ctx.is_valid and event_id_for(ctx.trace_id, ctx.span_id) == event_id:
+        return action.span
+    return None
 
 
 def _lookup_recent(event_id: str) -> OutcomeEvent | None:

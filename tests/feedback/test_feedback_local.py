@@ -233,3 +233,20 @@ def test_cli_feedback_span_goes_to_otlp_when_configured(tmp_path: Path) -> None:
     [(path, body)] = received
     assert path == "/v1/traces"
     assert b"feedback negative" in body and bytes.fromhex("ab" * 16) in body
+
+
+def test_feedback_given_inside_the_action_knows_its_agent_and_span(
+    configured: InMemorySpanExporter,
+) -> None:
+    @oa.agent(name="self-critic")
+    def self_critic() -> oa.FeedbackEvent:
+        event_id = oa.current_event_id()
+        assert event_id is not None
+        return oa.feedback(event_id, "suggestion", comment="cite sources next time")
+
+    sent = self_critic()
+    judged = next(
+        s for s in configured.get_finished_spans() if s.name == "invoke_agent self-critic"
+    )
+    assert sent.agent_name == "self-critic"
+    assert sent.span_id == f"{judged.context.span_id:016x}"

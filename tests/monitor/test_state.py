@@ -109,3 +109,12 @@ def test_memory_stays_bounded_whatever_the_stream() -> None:
     assert len(state.in_flight) <= state_module.MAX_IN_FLIGHT
     assert len(state.agents["thinker"].reasons) == state_module.MAX_REASONS
     assert len(state.agents["thinker"].samples) <= 2 * state.window
+
+
+def test_feedback_arriving_before_its_outcome_is_attributed_when_the_outcome_comes() -> None:
+    state = MonitorState()
+    payload = _events.outcome("writer")
+    state.ingest(_events.feedback(_events.event_id_of(payload), "positive"))
+    assert "writer" not in state.agents
+    state.ingest(payload)
+    assert state.agents["writer"].feedback["positive"] == 1
