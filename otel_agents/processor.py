@@ -2,7 +2,9 @@
 
 Unlike the SDK's ``BatchSpanProcessor`` it sees every *recorded* outcome span, sampled or
 not (so outcomes survive trace sampling), counts every span it cannot take, and builds
-events on its own thread: the agent's thread only appends the span to a queue.
+events on its own thread: the agent's thread only appends the span to a queue. With
+``emit_pending`` (``OTEL_AGENTS_EMIT_PENDING``) started spans are queued too, and the worker
+sends a PENDING event for each one still running when it gets to it.
 """
 
 from __future__ import annotations
