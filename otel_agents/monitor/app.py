@@ -87,7 +87,10 @@ def run_status(
             if not batch and source.caught_up():
                 break
     finally:
+        note = source.status()  # e.g. a log that does not exist, a topic that is missing
         source.close()
+    if note:
+        sys.stderr.write(f"otel-agents monitor: {note}\n")
     if as_json:
         summary = state.summary()
         summary["source"] = source.describe()
