@@ -11,8 +11,9 @@ import sys
 import time
 from typing import Protocol
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.live import Live
+from rich.text import Text
 
 from otel_agents.monitor.panels import dashboard, summary_view
 from otel_agents.monitor.state import MonitorState
@@ -57,16 +58,22 @@ def run_live(
                 now = time.monotonic()
                 if now >= next_draw:
                     next_draw = now + interval
-                    size = console.size
-                    view = dashboard(
-                        state, source.describe(), source.status(), size.height, size.width
-                    )
-                    live.update(view, refresh=True)
+                    live.update(_view(state, source, console), refresh=True)
     except KeyboardInterrupt:
         pass
     finally:
         source.close()
     return 0
+
+
+def _view(state: MonitorState, source: EventSource, console: Console) -> RenderableType:
+    size = console.size
+    try:
+        return dashboard(state, source.describe(), source.status(), size.height, size.width)
+    except Exception as exc:
+        # A drawing bug must not end the watch: say so on screen (a log line on stderr
+        # would tear the screen), keep reading.
+        return Text(f"otel-agents monitor: drawing failed ({exc!r}); still reading events")
 
 
 def run_status(
