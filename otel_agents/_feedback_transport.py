@@ -94,7 +94,9 @@ def current_route() -> _Route:
         settings = Settings.from_env()
     if settings.kafka_bootstrap_servers:
         servers = settings.kafka_bootstrap_servers
-        key: tuple[str, ...] = ("kafka", servers, feedback_topic())
+        # The pid is part of the key: librdkafka is not fork-safe, so a forked child
+        # builds a producer of its own rather than use its parent's.
+        key: tuple[str, ...] = ("kafka", servers, feedback_topic(), str(os.getpid()))
     else:
         path = feedback_log_path(settings.outcome_log)
         key = ("log", str(path))
