@@ -65,7 +65,7 @@ class Telemetry:
     def stats(self) -> dict[str, int]:
         """Self-observation: events built, spans dropped, telemetry errors swallowed.
 
-            oa.get_telemetry().stats()   # {"events": 1200, "dropped": 0, ...}
+        oa.get_telemetry().stats()   # {"events": 1200, "dropped": 0, ...}
         """
         return {
             "events": self.processor.processed,
@@ -125,6 +125,14 @@ def configure(
     global _current
     with _lock:
         if _current is not None:
+            given = {name for name, value in locals().items() if value not in (None, ())}
+            if given:
+                _logger.warning(
+                    "otel-agents: configure(%s) ignored: already configured (by an earlier "
+                    "call or by auto-instrumentation at start-up). Call oa.shutdown() first "
+                    "to configure anew, or set the equivalent OTEL_AGENTS_* variables.",
+                    ", ".join(sorted(given)),
+                )
             return _current
         settings = Settings.from_env(
             {
