@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -131,7 +132,7 @@ def test_feedback_counter_by_agent_and_kind() -> None:
         print(json.dumps(sorted(points, key=lambda p: p[0]["agent.feedback.kind"])))
         """
     )
-    env = {"OTEL_AGENTS_FEEDBACK_LOG": "/dev/null", "PATH": "/usr/bin:/bin"}
+    env = {"OTEL_AGENTS_FEEDBACK_LOG": os.devnull, "PATH": os.environ.get("PATH", "")}
     out = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
@@ -156,7 +157,7 @@ def test_cli_feedback_finds_the_event_in_the_local_log(tmp_path: Path) -> None:
         timeout=60,
     )
     event = json.loads(log.read_text().splitlines()[-1])["data"]
-    env = {"OTEL_AGENTS_OUTCOME_LOG": str(log), "PATH": "/usr/bin:/bin"}
+    env = {"OTEL_AGENTS_OUTCOME_LOG": str(log), "PATH": os.environ.get("PATH", "")}
     result = subprocess.run(
         [
             sys.executable,
@@ -207,7 +208,7 @@ def test_cli_feedback_span_goes_to_otlp_when_configured(tmp_path: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         env = {
-            "PATH": "/usr/bin:/bin",
+            "PATH": os.environ.get("PATH", ""),
             "OTEL_AGENTS_FEEDBACK_LOG": str(tmp_path / "feedback.jsonl"),
             "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_port}",
         }

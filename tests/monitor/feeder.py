@@ -1,7 +1,7 @@
 """A small agent workload for monitor tests and demos: real decorated agents and tools.
 
     python -m tests.monitor.feeder --kafka 127.0.0.1:9092 --count 200
-    python -m tests.monitor.feeder --log /tmp/outcomes.jsonl --count 200
+    python -m tests.monitor.feeder --log outcomes.jsonl --count 200
 
 ``planner`` improves over time (reward and quality rise), ``coder`` declines (more
 failures), ``researcher`` stays steady; every agent thinks aloud and calls tools. With
