@@ -187,6 +187,8 @@ def test_no_argument_construction_reads_the_environment(
     monkeypatch.setenv("OTEL_AGENTS_KAFKA_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setenv("OTEL_AGENTS_KAFKA_PRODUCER_CONFIG", "linger.ms=5,acks=all")
     monkeypatch.setenv("OTEL_AGENTS_KAFKA_PRODUCER_CLIENT_ID", "my-app")
+    monkeypatch.setenv("OTEL_AGENTS_KAFKA_PRODUCER_ENABLE_IDEMPOTENCE", "TRUE")
+    monkeypatch.setenv("OTEL_AGENTS_KAFKA_PRODUCER_DELIVERY_REPORT_ONLY_ERROR", "false")
     exporter = KafkaOutcomeExporter()
     assert exporter.topic == "from-env"
     assert exporter.settings.bootstrap_servers == "127.0.0.1:19092"
