@@ -77,12 +77,20 @@ def _pin_one_core() -> None:
 # --- cases (each in its own process) ---------------------------------------------------
 def case_floor(bootstrap: str, topic: str) -> dict[str, Any]:
     _pin_one_core()
-    import orjson
-    from confluent_kafka.cimpl import Producer
-
     span = _spans(1)[0]
     n = 50_000
-    t0 = time.perf_counter()
+    best = float("inf")
+    for _ in range(3):  # best of 3: the machine may be shared
+        t0 = time.perf_counter()
+        _serialise_floor(span, n)
+        best = min(best, time.perf_counter() - t0)
+    serialise_us = best / n * 1e6
+    return _produce_floor(bootstrap, topic, serialise_us)
+
+
+def _serialise_floor(span: Any, n: int) -> None:
+    import orjson
+
     for _ in range(n):
         ctx = span.get_span_context()
         d = {
@@ -96,7 +104,10 @@ def case_floor(bootstrap: str, topic: str) -> dict[str, Any]:
             "resource": dict(span.resource.attributes),
         }
         orjson.dumps(d)
-    serialise_us = (time.perf_counter() - t0) / n * 1e6
+
+
+def _produce_floor(bootstrap: str, topic: str, serialise_us: float) -> dict[str, Any]:
+    from confluent_kafka.cimpl import Producer
 
     p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 50, "compression.type": "zstd"})
     value = b"x" * 1024
@@ -105,16 +116,19 @@ def case_floor(bootstrap: str, topic: str) -> dict[str, Any]:
         pass
 
     n = 100_000
-    t0 = time.perf_counter()
-    for i in range(n):
-        try:
-            p.produce(topic, value, b"k%d" % (i % 1000), on_delivery=cb)
-        except BufferError:
-            p.poll(0.01)
-        if i % 1000 == 0:
-            p.poll(0)
-    produce_us = (time.perf_counter() - t0) / n * 1e6
-    p.flush(30)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for i in range(n):
+            try:
+                p.produce(topic, value, b"k%d" % (i % 1000), on_delivery=cb)
+            except BufferError:
+                p.poll(0.01)
+            if i % 1000 == 0:
+                p.poll(0)
+        best = min(best, time.perf_counter() - t0)
+        p.flush(30)
+    produce_us = best / n * 1e6
     return {"serialise_us": serialise_us, "produce_us": produce_us}
 
 
@@ -132,13 +146,16 @@ def case_produce(bootstrap: str, topic: str, spool: str) -> dict[str, Any]:
 
     # 1. The exporter's own work on ready events: to_json_bytes + produce (+ callbacks).
     events = [OutcomeEvent.from_span(s) for s in spans]
-    cpu0, t0 = time.process_time(), time.perf_counter()
-    for _ in range(rounds):
-        for start in range(0, len(events), batch):
-            exporter.export_events(events[start : start + batch])
-    enqueue_s = time.perf_counter() - t0
-    exporter.force_flush(60_000)
-    total_s, cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
+    enqueue_s = total_s = cpu_s = float("inf")
+    for _ in range(3):  # best of 3: the machine may be shared
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        for _ in range(rounds):
+            for start in range(0, len(events), batch):
+                exporter.export_events(events[start : start + batch])
+        enqueue_s = min(enqueue_s, time.perf_counter() - t0)
+        exporter.force_flush(60_000)
+        total_s = min(total_s, time.perf_counter() - t0)
+        cpu_s = min(cpu_s, time.process_time() - cpu0)
 
     # 2. The whole outcome path: span -> OutcomeEvent -> Kafka.
     t1 = time.perf_counter()
@@ -356,11 +373,14 @@ def main() -> int:
         )
         broker.start()
         bootstrap = broker.bootstrap
+    load_before = os.getloadavg()
     try:
         floor = _run_case("floor", bootstrap)
         produce = _run_case("produce", bootstrap)
-        without = _run_case("calls", bootstrap, "null")
-        with_kafka = _run_case("calls", bootstrap, "kafka")
+        # Alternate and keep each one's best run: other load on the machine comes and goes.
+        runs = [_run_case("calls", bootstrap, mode) for mode in ("null", "kafka") * 3]
+        without = max(runs[0::2], key=lambda r: float(r["calls_per_s"]))
+        with_kafka = max(runs[1::2], key=lambda r: float(r["calls_per_s"]))
         bsp = _run_case("bsp", bootstrap)
         latency = _run_case("latency", bootstrap)
     finally:
@@ -369,7 +389,10 @@ def main() -> int:
 
     floor_us = floor["serialise_us"] + floor["produce_us"]
     per_event_us = 1e6 / produce["enqueue_per_s"]
-    print(f"cpu: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    print(
+        f"cpu: {os.cpu_count()} cores; python {sys.version.split()[0]}; load average "
+        f"before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f}"
+    )
     print(
         f"floor: dict+orjson {floor['serialise_us']:.1f} us + produce(1KB, cb) "
         f"{floor['produce_us']:.2f} us = {floor_us:.1f} us/event ({1e6 / floor_us:,.0f}/s)"

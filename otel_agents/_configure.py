@@ -117,6 +117,7 @@ def configure(
     otlp_protocol: str | None = None,
     kafka_bootstrap_servers: str | None = None,
     kafka_topic: str | None = None,
+    emit_pending: bool | None = None,
     kafka_producer_config: Mapping[str, Any] | None = None,
     spool_dir: str | Path | None = None,
     critical_exceptions: Iterable[type[BaseException]] = (),
@@ -156,6 +157,7 @@ def configure(
                 "otlp_protocol": otlp_protocol,
                 "kafka_bootstrap_servers": kafka_bootstrap_servers,
                 "kafka_topic": kafka_topic,
+                "emit_pending": emit_pending,
             }
         )
         critical = tuple(critical_exceptions)
@@ -187,6 +189,7 @@ def configure(
             max_queue_size=settings.max_queue_size,
             export_interval_ms=settings.export_interval_ms,
             max_value_length=settings.max_value_length,
+            emit_pending=settings.emit_pending,
         )
         provider.add_span_processor(processor)
         extra: list[Any] = []

@@ -160,3 +160,25 @@ DEFAULT_SEVERITY: Final = {
     Status.FAILURE: Severity.ERROR,
     Status.TIMEOUT: Severity.ERROR,
 }
+
+
+# --- Feedback on agent actions (FeedbackEvent, ``oa.feedback``) ---------------------
+FEEDBACK_ID: Final = "agent.feedback.id"
+FEEDBACK_KIND: Final = "agent.feedback.kind"
+FEEDBACK_EVENT_ID: Final = "agent.feedback.event_id"
+#: ``gen_ai.evaluation.name`` of the evaluation event a feedback span carries.
+EVALUATION_USER_FEEDBACK: Final = "user_feedback"
+#: Counter of feedback by ``gen_ai.agent.name`` and ``agent.feedback.kind``.
+METRIC_FEEDBACK: Final = "otel_agents.feedback"
+
+
+class FeedbackKind(str, enum.Enum):
+    """What a person (or a judge) said about an agent action."""
+
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    CORRECTION = "correction"
+    SUGGESTION = "suggestion"
+
+    def __str__(self) -> str:
+        return self.value

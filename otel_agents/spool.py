@@ -51,7 +51,11 @@ FsyncPolicy = Literal["always", "interval", "never"]
 
 @dataclass(frozen=True)
 class SpoolRecord:
-    """One Kafka record, exactly as it would have been produced."""
+    """One Kafka record, exactly as it would have been produced.
+
+    >>> SpoolRecord.decode(SpoolRecord("t", b"k", b"v").encode()[8:])
+    SpoolRecord(topic='t', key=b'k', value=b'v', headers=())
+    """
 
     topic: str
     key: bytes | None
@@ -141,7 +145,12 @@ class Segment:
 
 
 class Spool:
-    """Append-only segments in one folder, capped at ``max_bytes`` in total."""
+    """Append-only segments in one folder, capped at ``max_bytes`` in total.
+
+    >>> spool = Spool(Path("spool"), max_bytes=256 << 20, fsync="interval")
+    >>> spool.append(SpoolRecord("agent-outcomes", b"4bf92f35...", b"{...}"))
+    True
+    """
 
     def __init__(
         self,

@@ -187,6 +187,8 @@ def test_no_argument_construction_reads_the_environment(
     monkeypatch.setenv("OTEL_AGENTS_KAFKA_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setenv("OTEL_AGENTS_KAFKA_PRODUCER_CONFIG", "linger.ms=5,acks=all")
     monkeypatch.setenv("OTEL_AGENTS_KAFKA_PRODUCER_CLIENT_ID", "my-app")
+    monkeypatch.setenv("OTEL_AGENTS_KAFKA_PRODUCER_ENABLE_IDEMPOTENCE", "TRUE")
+    monkeypatch.setenv("OTEL_AGENTS_KAFKA_PRODUCER_DELIVERY_REPORT_ONLY_ERROR", "false")
     exporter = KafkaOutcomeExporter()
     assert exporter.topic == "from-env"
     assert exporter.settings.bootstrap_servers == "127.0.0.1:19092"
@@ -264,3 +266,38 @@ def test_self_metrics_count_sent_events(
     assert points["otel_agents.kafka.events:sent"].value == 10
     assert points["otel_agents.kafka.events:dropped"].value == 0
     assert points["otel_agents.kafka.delivery.duration:None"].count == 10
+
+
+def test_otel_traces_exporter_env_selects_it(
+    kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    # What opentelemetry-instrument does (through the distro's configurator): build the
+    # exporters named in OTEL_TRACES_EXPORTER with no arguments, behind a BatchSpanProcessor.
+    app = (
+        "from opentelemetry.sdk._configuration import _OTelSDKConfigurator\n"
+        "from opentelemetry import trace\n"
+        "_OTelSDKConfigurator().configure()\n"
+        "tracer = trace.get_tracer('app')\n"
+        "for i in range(20):\n"
+        "    with tracer.start_as_current_span('invoke_agent a', attributes={\n"
+        "            'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a'}):\n"
+        "        pass\n"
+    )
+    env = {
+        **os.environ,
+        "OTEL_TRACES_EXPORTER": "kafka_outcomes",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "OTEL_AGENTS_KAFKA_TOPIC": kafka_topic,
+        "OTEL_AGENTS_KAFKA_SPOOL_DIR": str(tmp_path),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", app], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(_event_ids(read_topic(kafka_bootstrap, kafka_topic, expect=20))) == 20

@@ -175,12 +175,22 @@ def _producer_env(env: Mapping[str, str]) -> dict[str, str | int | float | bool]
                     f"{ENV_PRODUCER_CONFIG}: {pair!r} is not key=value; use e.g. "
                     "security.protocol=SASL_SSL,sasl.mechanism=PLAIN"
                 )
-            config[key.strip()] = val.strip()
+            config[key.strip()] = _from_text(val.strip())
     for name, val in env.items():
         if name.startswith(ENV_PRODUCER_PREFIX) and name != ENV_PRODUCER_CONFIG:
             # OTEL_AGENTS_KAFKA_PRODUCER_SASL_MECHANISM -> sasl.mechanism
-            config[name[len(ENV_PRODUCER_PREFIX) :].lower().replace("_", ".")] = val
+            key = name[len(ENV_PRODUCER_PREFIX) :].lower().replace("_", ".")
+            config[key] = _from_text(val)
     return config
+
+
+def _from_text(value: str) -> str | bool:
+    # confluent-kafka's own properties (e.g. delivery.report.only.error) demand a real
+    # bool; librdkafka's accept either, so true/false from the environment become bools.
+    lowered = value.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    return value
 
 
 def _check_int_property(config: Mapping[str, object], key: str) -> None:

@@ -486,7 +486,11 @@ class KafkaOutcomeExporter(SpanExporter):
         )
 
     def replay(self, timeout_s: float = 60.0) -> int:
-        """Replay the spool now (used by ``otel-agents replay``); returns records replayed."""
+        """Replay the spool now, oldest first; returns the number of records acknowledged.
+
+        >>> KafkaOutcomeExporter(spool_dir="/var/lib/app/spool").replay(timeout_s=60)
+        1200
+        """
         before = self.stats().replayed
         deadline = time.monotonic() + timeout_s
         stop = threading.Event()
