@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# System packages the operations tests need: Prometheus (server + promtool) and
-# Alertmanager (amtool). Idempotent: installs only what is missing, and refreshes
+# System packages the integration tests need: Prometheus (server + promtool) and
+# Alertmanager (amtool) for the operations tests, Java 17 + Maven to fetch and run the
+# Kafka broker, tmux for the monitor's screen test. Idempotent: installs only what is missing, and refreshes
 # the package index at most once per run.
 set -euo pipefail
 
 need=()
 command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ] || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
 
 if [ "${#need[@]}" -gt 0 ]; then
     sudo_cmd=()

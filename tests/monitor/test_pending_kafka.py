@@ -87,7 +87,11 @@ def test_pending_event_precedes_and_is_superseded_by_the_final_one(
     assert (pending["trace_id"], pending["span_id"]) == (final["trace_id"], final["span_id"])
     assert pending["event_id"] != final["event_id"]
     assert pending["end_time"] is None and pending["duration_ms"] is None
-    # A run that ended before the worker got to it needs no preview: its final event is it.
-    assert [e["event_type"] for e in events if e["name"] == "quick"] == ["outcome"]
+    # A run that ended before the worker got to it needs no preview (its final event is
+    # it); if the worker happened to wake mid-call, the preview still comes first.
+    assert [e["event_type"] for e in events if e["name"] == "quick"] in (
+        ["outcome"],
+        ["pending", "outcome"],
+    )
     keys = {m.key() for m in messages if json.loads(m.value())["data"]["name"] == "long-runner"}  # type: ignore[attr-defined]
     assert len(keys) == 1  # same key (trace id): same partition, so the order holds
