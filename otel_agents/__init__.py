@@ -18,8 +18,10 @@ from otel_agents._configure import (
 )
 from otel_agents.errors import ConfigurationError
 from otel_agents.event import OutcomeEvent, load_schema
+from otel_agents.feedback import FeedbackEvent, feedback
 from otel_agents.hooks import ActionCall, add_post_hook, add_pre_hook, remove_hook
 from otel_agents.instrument import agent, tool
+from otel_agents.learning import LearningSummary, learning_summary
 from otel_agents.recording import current_event_id, evaluation, record, thought
 from otel_agents.semconv import ActionKind, Severity, Status
 from otel_agents.workflow import correlate, workflow
@@ -28,6 +30,8 @@ __all__ = [
     "ActionCall",
     "ActionKind",
     "ConfigurationError",
+    "FeedbackEvent",
+    "LearningSummary",
     "OutcomeEvent",
     "Severity",
     "Status",
@@ -39,8 +43,10 @@ __all__ = [
     "correlate",
     "current_event_id",
     "evaluation",
+    "feedback",
     "force_flush",
     "get_telemetry",
+    "learning_summary",
     "load_schema",
     "recent_events",
     "record",

@@ -15,7 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
+from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
@@ -27,6 +29,7 @@ from otel_agents.errors import ConfigurationError
 from otel_agents.event import OutcomeEvent
 from otel_agents.exporters.jsonl import JsonLinesOutcomeLog
 from otel_agents.exporters.recent import RecentEvents
+from otel_agents.metrics import OutcomeMetrics
 from otel_agents.processor import OutcomeSink, OutcomeSpanProcessor
 from otel_agents.sampling import wrap_sampler
 from otel_agents.semconv import Status
@@ -48,6 +51,7 @@ class Telemetry:
         outcome_log: JsonLinesOutcomeLog | None,
         owns_provider: bool,
         extra_processors: Sequence[Any] = (),
+        meter_provider: SdkMeterProvider | None = None,
     ) -> None:
         self.settings = settings
         self.tracer_provider = tracer_provider
@@ -56,6 +60,8 @@ class Telemetry:
         self.outcome_log = outcome_log
         self.owns_provider = owns_provider
         self.extra_processors = list(extra_processors)
+        #: The MeterProvider configure() created (OTLP metrics), else None.
+        self.meter_provider = meter_provider
         self._closed = False
 
     @property
@@ -81,6 +87,8 @@ class Telemetry:
         ok = self.processor.force_flush(timeout_millis)
         for processor in self.extra_processors:
             ok = processor.force_flush(timeout_millis) and ok
+        if self.meter_provider is not None:
+            ok = self.meter_provider.force_flush(timeout_millis) and ok
         return ok
 
     def shutdown(self) -> None:
@@ -91,6 +99,9 @@ class Telemetry:
         self.processor.shutdown()
         for processor in self.extra_processors:
             processor.shutdown()
+        # Last: the outcome processor's final events have recorded their metrics.
+        if self.meter_provider is not None:
+            self.meter_provider.shutdown()
 
 
 def configure(
@@ -106,6 +117,7 @@ def configure(
     otlp_protocol: str | None = None,
     kafka_bootstrap_servers: str | None = None,
     kafka_topic: str | None = None,
+    emit_pending: bool | None = None,
     kafka_producer_config: Mapping[str, Any] | None = None,
     spool_dir: str | Path | None = None,
     critical_exceptions: Iterable[type[BaseException]] = (),
@@ -124,6 +136,14 @@ def configure(
     global _current
     with _lock:
         if _current is not None:
+            given = {name for name, value in locals().items() if value not in (None, ())}
+            if given:
+                _logger.warning(
+                    "otel-agents: configure(%s) ignored: already configured (by an earlier "
+                    "call or by auto-instrumentation at start-up). Call oa.shutdown() first "
+                    "to configure anew, or set the equivalent OTEL_AGENTS_* variables.",
+                    ", ".join(sorted(given)),
+                )
             return _current
         settings = Settings.from_env(
             {
@@ -137,6 +157,7 @@ def configure(
                 "otlp_protocol": otlp_protocol,
                 "kafka_bootstrap_servers": kafka_bootstrap_servers,
                 "kafka_topic": kafka_topic,
+                "emit_pending": emit_pending,
             }
         )
         critical = tuple(critical_exceptions)
@@ -159,11 +180,16 @@ def configure(
             log = JsonLinesOutcomeLog(settings.outcome_log or DEFAULT_OUTCOME_LOG)
             outcome_sinks.append(log)
 
+        # Metrics are recorded from finished outcomes on the processor's thread.
+        meter_provider = _meter_provider(settings, provider)
+        outcome_sinks.append(OutcomeMetrics(meter_provider))
+
         processor = OutcomeSpanProcessor(
             outcome_sinks,
             max_queue_size=settings.max_queue_size,
             export_interval_ms=settings.export_interval_ms,
             max_value_length=settings.max_value_length,
+            emit_pending=settings.emit_pending,
         )
         provider.add_span_processor(processor)
         extra: list[Any] = []
@@ -185,7 +211,9 @@ def configure(
         if settings.propagate_to_threads:
             _threads.install()
 
-        _current = Telemetry(settings, provider, processor, recent, log, owns_provider, extra)
+        _current = Telemetry(
+            settings, provider, processor, recent, log, owns_provider, extra, meter_provider
+        )
         atexit.register(_current.shutdown)
         return _current
 
@@ -226,6 +254,36 @@ def _otlp_exporter(settings: Settings) -> SpanExporter:
     )
 
     return HttpExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
+
+
+def _meter_provider(settings: Settings, tracer_provider: TracerProvider) -> SdkMeterProvider | None:
+    """An OTLP-exporting MeterProvider when an OTLP endpoint is set and the app has none.
+
+    None means "use the global one" (the app's own, or the no-op default).
+    """
+    if not settings.otlp_endpoint or isinstance(metrics.get_meter_provider(), SdkMeterProvider):
+        return None
+    endpoint = settings.otlp_endpoint
+    exporter: MetricExporter
+    if settings.otlp_protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
+            OTLPMetricExporter as GrpcMetricExporter,
+        )
+
+        exporter = GrpcMetricExporter(endpoint=endpoint)
+    else:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
+            OTLPMetricExporter as HttpMetricExporter,
+        )
+
+        exporter = HttpMetricExporter(endpoint=endpoint.rstrip("/") + "/v1/metrics")
+    resource = getattr(tracer_provider, "resource", None) or Resource.create()
+    meter_provider = SdkMeterProvider(
+        resource=resource, metric_readers=[PeriodicExportingMetricReader(exporter)]
+    )
+    # Global too, so other otel-agents meters (the Kafka exporter's) export as well.
+    metrics.set_meter_provider(meter_provider)
+    return meter_provider
 
 
 def _kafka_sink(

@@ -74,6 +74,9 @@ class Settings:
     export_interval_ms: int = dataclasses.field(
         default=100, metadata={"env": "OTEL_AGENTS_EXPORT_INTERVAL_MS"}
     )
+    emit_pending: bool = dataclasses.field(
+        default=False, metadata={"env": "OTEL_AGENTS_EMIT_PENDING"}
+    )
     propagate_to_threads: bool = dataclasses.field(
         default=True, metadata={"env": "OTEL_AGENTS_PROPAGATE_TO_THREADS"}
     )

@@ -2,7 +2,9 @@
 
 Unlike the SDK's ``BatchSpanProcessor`` it sees every *recorded* outcome span, sampled or
 not (so outcomes survive trace sampling), counts every span it cannot take, and builds
-events on its own thread: the agent's thread only appends the span to a queue.
+events on its own thread: the agent's thread only appends the span to a queue. With
+``emit_pending`` (``OTEL_AGENTS_EMIT_PENDING``) started spans are queued too, and the worker
+sends a PENDING event for each one still running when it gets to it.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from otel_agents import semconv
-from otel_agents.event import OutcomeEvent
+from otel_agents.event import EVENT_TYPE_PENDING, OutcomeEvent
 
 _logger = logging.getLogger("otel_agents")
 _OPERATION = semconv.GEN_AI_OPERATION_NAME
 _OUTCOME_OPERATIONS = semconv.OUTCOME_OPERATIONS
+_SCOPE = semconv.INSTRUMENTATION_SCOPE
 
 
 @runtime_checkable
@@ -51,6 +54,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         max_batch_size: int = 512,
         export_interval_ms: int = 100,
         max_value_length: int = 8192,
+        emit_pending: bool = False,
     ) -> None:
         self._sinks = list(sinks)
         self._max_queue_size = max_queue_size
@@ -58,6 +62,12 @@ class OutcomeSpanProcessor(SpanProcessor):
         self._interval = export_interval_ms / 1000
         self._max_value_length = max_value_length
         self._queue: collections.deque[ReadableSpan] = collections.deque()
+        # In-flight (PENDING) events: started spans wait here for the worker.
+        self._emit_pending = emit_pending
+        self._started: collections.deque[Span] = collections.deque()
+        self.pending_emitted = 0
+        self.pending_dropped = 0
+        self.pending_superseded = 0
         self._wake = threading.Event()
         self._export_lock = threading.Lock()
         self._shutdown = False
@@ -83,7 +93,22 @@ class OutcomeSpanProcessor(SpanProcessor):
 
     # -- SpanProcessor --------------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        return None
+        # Opt-in PENDING events. Only an append here: the event is built and sent by the
+        # worker, so the agent's thread pays no serialisation and no syscall.
+        if not self._emit_pending:
+            return
+        # Reading an attribute of a live span takes its lock (~1 µs); the scope name is a
+        # plain field. Our decorators' spans all carry our scope; the worker checks the
+        # operation before building anything.
+        scope = span.instrumentation_scope
+        if scope is None or scope.name != _SCOPE:
+            return
+        if len(self._started) >= self._max_queue_size or self._shutdown:
+            # A PENDING event is a preview, not an outcome: skip it and count it, and
+            # leave the hot path alone (the final event still comes).
+            self.pending_dropped += 1
+            return
+        self._started.append(span)
 
     def on_end(self, span: ReadableSpan) -> None:
         attributes = span.attributes
@@ -135,6 +160,8 @@ class OutcomeSpanProcessor(SpanProcessor):
         if self._shutdown or not self._export_lock.acquire(timeout=0.5):
             return False
         try:
+            if self._started:
+                self._export_pending_batch()  # keeps PENDING ahead of final events
             self._export_batch()
         finally:
             self._export_lock.release()
@@ -144,11 +171,15 @@ class OutcomeSpanProcessor(SpanProcessor):
     # -- worker ----------------------------------------------------------------------
     def drain(self, deadline: float | None = None) -> None:
         """Export everything queued now, in this thread (used by flush and the worker)."""
-        while self._queue:
+        while self._queue or self._started:
             if deadline is not None and time.monotonic() > deadline:
                 return
             # One batch per lock hold, so a caller helping out never waits long.
             with self._export_lock:
+                if self._started:
+                    # Before the finished batch: a span's PENDING event must reach each sink
+                    # ahead of its final event (same Kafka key, so same partition order).
+                    self._export_pending_batch()
                 self._export_batch()
 
     def _export_batch(self) -> None:
@@ -165,6 +196,37 @@ class OutcomeSpanProcessor(SpanProcessor):
         if not batch:
             return
         self.processed += len(batch)
+        for sink in self._sinks:
+            try:
+                sink.export_events(batch)
+            except Exception:
+                _logger.exception("otel-agents: sink %r failed", sink)
+
+    def _export_pending_batch(self) -> None:
+        started = self._started
+        batch: list[OutcomeEvent] = []
+        limit = self._max_value_length
+        while started and len(batch) < self._max_batch_size:
+            span = started.popleft()
+            if span.end_time is not None:
+                # Already finished: its final event, queued behind, supersedes this one.
+                self.pending_superseded += 1
+                continue
+            attributes = span.attributes
+            if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
+                continue  # e.g. a feedback span: same scope, not an action
+            try:
+                batch.append(
+                    OutcomeEvent.from_span(
+                        span, event_type=EVENT_TYPE_PENDING, max_value_length=limit
+                    )
+                )
+            except Exception:
+                self.failed += 1
+                _logger.exception("otel-agents: could not build a PENDING event from %s", span.name)
+        if not batch:
+            return
+        self.pending_emitted += len(batch)
         for sink in self._sinks:
             try:
                 sink.export_events(batch)
@@ -188,6 +250,7 @@ class OutcomeSpanProcessor(SpanProcessor):
     def _after_fork_in_child(self) -> None:
         # Threads do not survive fork: the child needs its own worker and a fresh lock.
         self._queue = collections.deque()
+        self._started = collections.deque()
         self._wake = threading.Event()
         self._export_lock = threading.Lock()
         self._pid = os.getpid()

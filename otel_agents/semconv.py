@@ -53,6 +53,13 @@ METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
 METRIC_INVOKE_AGENT_DURATION: Final = "gen_ai.invoke_agent.duration"
 METRIC_EXECUTE_TOOL_DURATION: Final = "gen_ai.execute_tool.duration"
 METRIC_WORKFLOW_DURATION: Final = "gen_ai.workflow.duration"
+# otel-agents' own metrics (no convention exists): see otel_agents/metrics.py.
+METRIC_OUTCOMES: Final = "agent.outcomes"
+METRIC_OUTCOME_COST: Final = "agent.outcome.cost_usd"
+METRIC_OUTCOME_QUALITY: Final = "agent.outcome.quality_score"
+METRIC_OUTCOME_CONFIDENCE: Final = "agent.outcome.confidence_score"
+METRIC_OUTCOME_REWARD: Final = "agent.outcome.reward"
+METRIC_OUTCOME_REWARDED: Final = "agent.outcome.rewarded"
 
 # Exception event (OpenTelemetry general conventions).
 EVENT_EXCEPTION: Final = "exception"
@@ -153,3 +160,25 @@ DEFAULT_SEVERITY: Final = {
     Status.FAILURE: Severity.ERROR,
     Status.TIMEOUT: Severity.ERROR,
 }
+
+
+# --- Feedback on agent actions (FeedbackEvent, ``oa.feedback``) ---------------------
+FEEDBACK_ID: Final = "agent.feedback.id"
+FEEDBACK_KIND: Final = "agent.feedback.kind"
+FEEDBACK_EVENT_ID: Final = "agent.feedback.event_id"
+#: ``gen_ai.evaluation.name`` of the evaluation event a feedback span carries.
+EVALUATION_USER_FEEDBACK: Final = "user_feedback"
+#: Counter of feedback by ``gen_ai.agent.name`` and ``agent.feedback.kind``.
+METRIC_FEEDBACK: Final = "otel_agents.feedback"
+
+
+class FeedbackKind(str, enum.Enum):
+    """What a person (or a judge) said about an agent action."""
+
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    CORRECTION = "correction"
+    SUGGESTION = "suggestion"
+
+    def __str__(self) -> str:
+        return self.value

@@ -12,7 +12,14 @@ import sys
 from collections.abc import Sequence
 
 # Subcommand modules, imported lazily so `otel-agents schema` does not pay for Kafka.
-_SUBCOMMANDS: tuple[str, ...] = ("demo", "schema", "status", "replay")
+_SUBCOMMANDS: tuple[str, ...] = (
+    "demo",
+    "schema",
+    "status",
+    "replay",
+    "monitor",  # issue 6
+    "feedback",  # issue 6
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

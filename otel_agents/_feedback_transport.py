@@ -1,0 +1,289 @@
+"""Where FeedbackEvents go: the Kafka topic ``agent-feedback``, or the local feedback log.
+
+The route follows the outcomes': Kafka when ``configure()`` (or, without it, the
+environment) names bootstrap servers, else a JSON-lines file next to the outcome log.
+Nothing here raises into the caller: a failed delivery is spooled beside the outcome
+exporter's records (whose replay sends each record to its own topic) or counted and logged.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import orjson
+
+from otel_agents.config import DEFAULT_OUTCOME_LOG, Settings
+from otel_agents.feedback import FeedbackEvent
+
+_logger = logging.getLogger("otel_agents")
+
+ENV_FEEDBACK_TOPIC = "OTEL_AGENTS_KAFKA_FEEDBACK_TOPIC"
+ENV_FEEDBACK_LOG = "OTEL_AGENTS_FEEDBACK_LOG"
+DEFAULT_FEEDBACK_TOPIC = "agent-feedback"
+FEEDBACK_LOG_NAME = "feedback.jsonl"
+
+_lock = threading.Lock()
+_routes: dict[tuple[str, ...], _Route] = {}
+
+
+class _Route(Protocol):
+    def send(self, event: FeedbackEvent) -> None: ...
+
+    def flush(self, timeout_s: float) -> bool: ...
+
+    def describe(self) -> str: ...
+
+    def close(self) -> None: ...
+
+
+def feedback_log_path(outcome_log: Path | None = None) -> Path:
+    """The local feedback log: ``OTEL_AGENTS_FEEDBACK_LOG``, else beside the outcome log."""
+    explicit = os.environ.get(ENV_FEEDBACK_LOG)
+    if explicit:
+        return Path(explicit)
+    return (outcome_log or DEFAULT_OUTCOME_LOG).parent / FEEDBACK_LOG_NAME
+
+
+def feedback_topic() -> str:
+    return os.environ.get(ENV_FEEDBACK_TOPIC) or DEFAULT_FEEDBACK_TOPIC
+
+
+def send(event: FeedbackEvent) -> None:
+    """Send one FeedbackEvent on the current route (never raises for transport errors)."""
+    route = current_route()
+    try:
+        route.send(event)
+    except Exception:
+        _logger.exception("otel-agents: could not send feedback via %s", route.describe())
+
+
+def flush(timeout_s: float = 5.0) -> bool:
+    """Wait for queued feedback to be delivered (the CLI calls this before exiting)."""
+    with _lock:
+        routes = list(_routes.values())
+    return all([route.flush(timeout_s) for route in routes])
+
+
+def close_routes(timeout_s: float = 2.0) -> None:
+    """Flush and forget every route (tests, and a process that re-configures)."""
+    with _lock:
+        routes = list(_routes.values())
+        _routes.clear()
+    for route in routes:
+        route.flush(timeout_s)
+        route.close()
+
+
+def current_route() -> _Route:
+    from otel_agents._configure import get_telemetry
+
+    telemetry = get_telemetry()
+    exporter: Any = None
+    if telemetry is not None:
+        settings = telemetry.settings
+        for sink in telemetry.sinks:
+            if type(sink).__name__ == "KafkaOutcomeExporter":
+                exporter = sink
+    else:
+        settings = Settings.from_env()
+    if settings.kafka_bootstrap_servers:
+        servers = settings.kafka_bootstrap_servers
+        # The pid is part of the key: librdkafka is not fork-safe, so a forked child
+        # builds a producer of its own rather than use its parent's.
+        key: tuple[str, ...] = ("kafka", servers, feedback_topic(), str(os.getpid()))
+    else:
+        path = feedback_log_path(settings.outcome_log)
+        key = ("log", str(path))
+    with _lock:
+        route = _routes.get(key)
+        if route is None:
+            if key[0] == "kafka":
+                route = _KafkaRoute(key[1], key[2], exporter)
+            else:
+                route = _LogRoute(Path(key[1]))
+            _routes[key] = route
+        return route
+
+
+class _LogRoute:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._file: IO[bytes] | None = None
+        self.written = 0
+        self.failed = 0
+
+    def send(self, event: FeedbackEvent) -> None:
+        line = event.to_json_bytes() + b"\n"
+        with self._lock:
+            try:
+                if self._file is None:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    self._file = open(self.path, "ab")  # noqa: SIM115 - kept open
+                # One write of a whole line, flushed: a follower never sees half a record.
+                self._file.write(line)
+                self._file.flush()
+                self.written += 1
+            except OSError:
+                self.failed += 1
+                _logger.exception("otel-agents: could not write the feedback log %s", self.path)
+
+    def flush(self, timeout_s: float) -> bool:
+        return self.failed == 0
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    def describe(self) -> str:
+        return str(self.path)
+
+
+class _KafkaRoute:
+    """A small producer of our own: feedback is rare, and must not wait behind outcomes."""
+
+    def __init__(self, servers: str, topic: str, exporter: Any) -> None:
+        from confluent_kafka.cimpl import Producer
+
+        from otel_agents.exporters._producer_config import resolve_settings
+
+        if exporter is not None:
+            settings = exporter.settings
+        else:
+            settings = resolve_settings(
+                bootstrap_servers=servers,
+                topic=None,
+                producer_config=None,
+                spool_dir=None,
+                spool_max_bytes=None,
+                spool_fsync=None,
+                shutdown_timeout_millis=None,
+            )
+        self._settings = settings
+        self._exporter = exporter
+        self._spool: Any = exporter.spool if exporter is not None else None
+        self.topic = topic
+        config: dict[str, Any] = dict(settings.producer_config)
+        config["client.id"] = "otel-agents-feedback"
+        # A person is waiting on the CLI; one record gains nothing from batching.
+        config["linger.ms"] = 5
+        config["error_cb"] = self._on_error
+        # librdkafka logs each refused connection to stderr; error_cb already reports
+        # them once, and a CLI or a live monitor screen must not be flooded.
+        config.setdefault("log_level", 2)
+        self._producer = Producer(config)
+        self._warned = False
+        self.sent = 0
+        self.failed = 0
+        self.spooled = 0
+        self._failed_since_flush = 0
+        self._pid = os.getpid()
+        atexit.register(self.flush, 3.0)
+
+    def send(self, event: FeedbackEvent) -> None:
+        value = event.to_json_bytes()
+        key = (event.trace_id or event.event_id).encode()
+        headers = self._headers(event)
+        try:
+            self._producer.produce(
+                self.topic, value, key, headers=headers, on_delivery=self._on_delivery
+            )
+        except BufferError:
+            self._producer.poll(0)
+            try:
+                self._producer.produce(
+                    self.topic, value, key, headers=headers, on_delivery=self._on_delivery
+                )
+            except Exception:
+                self._fail(value, key, headers)
+        except Exception:
+            self._fail(value, key, headers)
+        self._producer.poll(0)
+
+    def _headers(self, event: FeedbackEvent) -> list[tuple[str, str | bytes | None]]:
+        headers: list[tuple[str, str | bytes | None]] = [
+            ("content-type", b"application/cloudevents+json; charset=UTF-8"),
+            ("schema-version", event.schema_version.encode()),
+        ]
+        if event.traceparent is not None:
+            headers.insert(0, ("traceparent", event.traceparent.encode()))
+        return headers
+
+    def _on_delivery(self, err: Any, msg: Any) -> None:
+        if err is None:
+            self.sent += 1
+            return
+        value = msg.value()
+        if value is not None:
+            # Delivery reports carry no headers: rebuild them from the record itself.
+            try:
+                event = FeedbackEvent.from_dict(orjson.loads(value))
+                headers = self._headers(event)
+            except Exception:
+                headers = []
+            self._fail(value, msg.key(), headers)
+
+    def _on_error(self, err: Any) -> None:
+        if not self._warned:
+            self._warned = True
+            _logger.warning(
+                "otel-agents: Kafka at %s is unreachable for feedback (%s); failed records "
+                "are spooled for replay",
+                self._settings.bootstrap_servers,
+                err.str(),
+            )
+
+    def _fail(self, value: bytes, key: bytes | None, headers: list[tuple[str, Any]]) -> None:
+        self.failed += 1
+        self._failed_since_flush += 1
+        try:
+            from otel_agents.spool import Spool, SpoolRecord
+
+            if self._spool is None:
+                s = self._settings
+                self._spool = Spool(s.spool_dir, s.spool_max_bytes, s.spool_fsync)
+            record = SpoolRecord(
+                self.topic, key, value, [(k, v) for k, v in headers if isinstance(v, bytes)]
+            )
+            if self._spool.append(record):
+                self.spooled += 1
+        except Exception:
+            _logger.exception("otel-agents: feedback lost (Kafka and spool both failed)")
+
+    def flush(self, timeout_s: float) -> bool:
+        if os.getpid() != self._pid:
+            return True  # a forked child does not own the parent's producer
+        try:
+            left = int(self._producer.flush(timeout_s))
+            if left:
+                # Purged records get _PURGE_* delivery reports, which spool them.
+                self._producer.purge(in_queue=True, in_flight=True, blocking=False)
+                self._producer.flush(1.0)
+            if self._spool is not None and self._exporter is None:
+                self._spool.close()
+                self._spool = None
+            failed, self._failed_since_flush = self._failed_since_flush, 0
+            return left == 0 and failed == 0
+        except Exception:
+            _logger.exception("otel-agents: flushing feedback failed")
+            return False
+
+    def describe(self) -> str:
+        return f"kafka {self._settings.bootstrap_servers} topic {self.topic}"
+
+    def close(self) -> None:
+        atexit.unregister(self.flush)
+        with contextlib.suppress(Exception):
+            self._producer.purge(in_queue=True, in_flight=True, blocking=False)
+            self._producer.poll(0)
+        if self._spool is not None and self._exporter is None:
+            self._spool.close()
+            self._spool = None

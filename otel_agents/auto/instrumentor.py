@@ -1,0 +1,133 @@
+"""``AgentInstrumentor``: the OpenTelemetry instrumentor behind auto-instrumentation.
+
+``opentelemetry-instrument`` loads it by its entry point (``otel_agents``); the start-up
+hook calls it under plain ``python``; code may call it directly. It configures the SDK
+when nobody has, attaches otel-agents' outcome processor (``otel_agents.configure()``),
+and wraps what the target patterns match, in modules imported before or after.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
+    BaseInstrumentor,
+)
+
+from otel_agents.auto import _startup
+from otel_agents.auto._hooks import ImportWatch
+from otel_agents.auto._patcher import Patcher
+from otel_agents.auto.targets import TARGETS_ENV, Target, parse_targets
+from otel_agents.errors import ConfigurationError
+
+_logger = logging.getLogger("otel_agents")
+_EXPORTERS_ENV = "OTEL_TRACES_EXPORTER"
+_KAFKA_EXPORTER = "kafka_outcomes"  # our exporter's entry-point name
+
+
+class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """Wrap agents, tools and workflows chosen by patterns, without editing their code.
+
+        AgentInstrumentor().instrument(targets=["myapp.agents:*Agent.execute",
+                                                "tool:myapp.tools:search_*"])
+        AgentInstrumentor().uninstrument()          # every original restored
+
+    Without ``targets=`` the patterns come from ``OTEL_AGENTS_TARGETS``. ``configure=False``
+    leaves the SDK and ``otel_agents.configure()`` to the caller.
+    """
+
+    _patcher: Patcher | None = None
+    _watch: ImportWatch | None = None
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        """Nothing to check: the targets are the user's own code."""
+        return ()
+
+    @property
+    def wrapped_count(self) -> int:
+        """How many functions and methods are wrapped right now."""
+        return self._patcher.wrapped_count if self._patcher is not None else 0
+
+    def _instrument(self, **kwargs: Any) -> None:
+        explicit: str | Iterable[str] | None = kwargs.get("targets")
+        try:
+            targets = self._targets(explicit)
+            if targets is None:
+                return
+            if kwargs.get("configure", True):
+                _configure_telemetry()
+        except ConfigurationError as exc:
+            if explicit is None and _startup.in_startup():
+                _startup.fail(exc)
+            raise
+        self._start(targets)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        if self._watch is not None:
+            self._watch.stop()
+        if self._patcher is not None:
+            atexit.unregister(self._patcher.warn_unmatched)
+            self._patcher.restore()
+        self._watch = None
+        self._patcher = None
+
+    def _targets(self, explicit: str | Iterable[str] | None) -> list[Target] | None:
+        if explicit is not None:
+            return parse_targets(explicit, source="AgentInstrumentor.instrument(targets=...)")
+        flag = _startup.auto_instrument_flag()
+        if flag is False:
+            _logger.debug("otel-agents: %s=false, not instrumenting", _startup.FLAG_ENV)
+            return None
+        raw = os.environ.get(TARGETS_ENV, "")
+        if not raw.strip() and flag is not True:
+            # Loaded by opentelemetry-instrument in an app that never asked for us.
+            return None
+        return parse_targets(raw)
+
+    def _start(self, targets: list[Target]) -> None:
+        patcher = Patcher(targets)
+        watch = ImportWatch(
+            (t.module for t in targets if not t.module_is_glob),
+            (t.module for t in targets if t.module_is_glob),
+            patcher.apply_to_module,
+        )
+        self._patcher, self._watch = patcher, watch
+        atexit.register(patcher.warn_unmatched)
+        watch.start()
+
+
+def _configure_telemetry() -> None:
+    from opentelemetry import trace
+
+    provider = trace.get_tracer_provider()
+    if not hasattr(provider, "add_span_processor") and os.environ.get(_EXPORTERS_ENV, "").strip():
+        # Nobody configured an SDK (plain python, or opentelemetry-instrument without a
+        # distro) and exporters are named: build the SDK from the standard OTEL_*
+        # variables, exporters found by entry point, exactly as a distro would.
+        from opentelemetry.sdk._configuration import _initialize_components
+
+        try:
+            _initialize_components()
+        except Exception as exc:
+            raise ConfigurationError(
+                f"could not configure the OpenTelemetry SDK from the environment "
+                f"({_EXPORTERS_ENV}={os.environ[_EXPORTERS_ENV]!r}): {exc}"
+            ) from exc
+    # Without OTEL_TRACES_EXPORTER this creates the provider itself, just as calling
+    # configure() in code would (embedded outcome log; OTLP if an endpoint is set).
+    import otel_agents
+
+    if _KAFKA_EXPORTER in _exporter_names():
+        # The SDK already built our Kafka exporter from OTEL_TRACES_EXPORTER (here or in
+        # a distro): a second producer from configure() would send every event twice.
+        otel_agents.configure(kafka_bootstrap_servers="")
+    else:
+        otel_agents.configure()
+
+
+def _exporter_names() -> set[str]:
+    return {name.strip() for name in os.environ.get(_EXPORTERS_ENV, "").split(",")}

@@ -1,0 +1,128 @@
+"""Target patterns: which functions and methods auto-instrumentation wraps.
+
+A pattern is ``[kind:]module:qualname[+]``::
+
+    myapp.agents:*Agent.execute        agent (the default kind): execute of every *Agent class
+    tool:myapp.tools:search_*          tools: module-level functions named search_*
+    workflow:myapp.flows:nightly       a workflow function
+    myapp.base:BaseAgent.run+          run on BaseAgent and every override in its subclasses,
+                                       including subclasses defined later
+    myapp.*:Planner.plan               every module under myapp (``*`` crosses dots)
+
+Globs (``*``, ``?``, ``[abc]``) work in the module and in each qualname segment; matching
+is case-sensitive. Only names *defined* in the module count, not names imported into it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import re
+from collections.abc import Iterable
+
+from otel_agents.errors import ConfigurationError
+from otel_agents.semconv import ActionKind
+
+#: The environment variable holding the comma-separated patterns.
+TARGETS_ENV = "OTEL_AGENTS_TARGETS"
+
+_KINDS = {kind.value: kind for kind in ActionKind}
+# An identifier in which glob characters may stand for letters.
+_SEGMENT = re.compile(r"^[A-Za-z0-9_*?\[\]!]+$")
+_GLOB_CHARS = frozenset("*?[")
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """One parsed pattern.
+
+    target = parse_target("tool:myapp.tools:search_*")
+    target.kind, target.module, target.qualname   # ActionKind.TOOL, 'myapp.tools', ('search_*',)
+    """
+
+    text: str
+    kind: ActionKind
+    module: str
+    qualname: tuple[str, ...]
+    hierarchy: bool = False
+
+    @property
+    def module_is_glob(self) -> bool:
+        """True when the module part has wildcards (then no single module name is known)."""
+        return _is_glob(self.module)
+
+    def matches_module(self, name: str) -> bool:
+        """Whether a module called ``name`` is one this pattern looks into."""
+        if not self.module_is_glob:
+            return name == self.module
+        return fnmatch.fnmatchcase(name, self.module)
+
+
+def _is_glob(text: str) -> bool:
+    return not _GLOB_CHARS.isdisjoint(text)
+
+
+def segment_matches(glob: str, name: str) -> bool:
+    """Match one qualname segment; names starting with ``_`` need a glob that does too.
+
+    Without that rule ``Agent.*`` would wrap ``__init__``, ``__repr__`` and private helpers.
+    """
+    if name.startswith("_") and not glob.startswith("_"):
+        return False
+    return glob == name or (_is_glob(glob) and fnmatch.fnmatchcase(name, glob))
+
+
+def parse_target(text: str, source: str = TARGETS_ENV) -> Target:
+    """Parse one pattern; raise ``ConfigurationError`` naming it and the fix when malformed.
+
+    parse_target("myapp.base:BaseAgent.run+").hierarchy   # True
+    """
+    pattern = text.strip()
+    parts = pattern.split(":")
+    if len(parts) == 3:
+        kind_text, module, qualname = parts
+        kind = _KINDS.get(kind_text.strip().lower())
+        if kind is None:
+            raise _malformed(
+                text, source, f"unknown kind {kind_text!r}: use one of {', '.join(_KINDS)}"
+            )
+    elif len(parts) == 2:
+        kind, (module, qualname) = ActionKind.AGENT, parts
+    else:
+        raise _malformed(
+            text, source, "expected [kind:]module:qualname, e.g. tool:myapp.tools:search_*"
+        )
+    module, qualname = module.strip(), qualname.strip()
+    if not module or not all(_SEGMENT.match(seg) for seg in module.split(".")):
+        raise _malformed(text, source, f"bad module part {module!r}: a dotted module name or glob")
+    hierarchy = qualname.endswith("+")
+    if hierarchy:
+        qualname = qualname[:-1]
+    segments = tuple(qualname.split("."))
+    if not qualname or not all(_SEGMENT.match(seg) for seg in segments):
+        raise _malformed(
+            text, source, f"bad qualname part {qualname!r}: use Class.method or a function name"
+        )
+    if hierarchy and len(segments) < 2:
+        raise _malformed(text, source, "'+' applies to Class.method (method and its overrides)")
+    return Target(pattern, kind, module, segments, hierarchy)
+
+
+def parse_targets(text: str | Iterable[str], source: str = TARGETS_ENV) -> list[Target]:
+    """Parse comma-separated patterns (or a list of them); empty entries are ignored.
+
+    parse_targets("myapp.agents:*Agent.execute, tool:myapp.tools:*")
+    """
+    items = text.split(",") if isinstance(text, str) else list(text)
+    targets: list[Target] = []
+    seen: set[str] = set()
+    for item in items:
+        if not item.strip() or item.strip() in seen:
+            continue
+        seen.add(item.strip())
+        targets.append(parse_target(item, source))
+    return targets
+
+
+def _malformed(text: str, source: str, fix: str) -> ConfigurationError:
+    return ConfigurationError(f"malformed target pattern {text.strip()!r} in {source}: {fix}")

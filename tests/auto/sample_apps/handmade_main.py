@@ -1,0 +1,4 @@
+from handmade import Reviewer, lookup
+
+Reviewer().execute("x")
+lookup("k")

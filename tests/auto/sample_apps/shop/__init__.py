@@ -1,0 +1,1 @@
+"""A tiny agent app that knows nothing of otel-agents."""

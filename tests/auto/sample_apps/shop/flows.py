@@ -1,0 +1,5 @@
+from shop.agents import ReportAgent
+
+
+def nightly():
+    return ReportAgent().execute("nightly")
