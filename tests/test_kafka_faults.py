@@ -94,6 +94,35 @@ def test_broker_started_after_the_app(kafka_broker: KafkaBroker, tmp_path: Path)
     assert len(_distinct_ids(kafka_broker, "late", 4000)) == 4000
 
 
+def test_outage_longer_than_message_timeout_is_replayed_from_the_spool(
+    kafka_broker: KafkaBroker, tmp_path: Path
+) -> None:
+    # Events time out in librdkafka (1.5 s) long before the broker comes (~5 s): they
+    # must travel through the spool and come back by the automatic replay.
+    short_timeout = json.dumps({"message.timeout.ms": 1500})
+    proc = _app(
+        kafka_broker,
+        tmp_path / "spool",
+        "outage",
+        "--calls",
+        "1000",
+        "--pause",
+        "0.002",
+        "--producer-config",
+        short_timeout,
+        "--drain",
+        "60",
+    )
+    time.sleep(4.0)
+    kafka_broker.start()
+    result = _result(proc)
+    _assert_agents_unharmed(result)
+    assert result["stats"]["spooled"] > 0, result["stats"]
+    assert result["stats"]["replayed"] >= result["stats"]["spooled"], result["stats"]
+    assert result["spool_segments"] == 0
+    assert len(_distinct_ids(kafka_broker, "outage", 2000)) == 2000
+
+
 def test_broker_killed_mid_run_then_restarted(kafka_broker: KafkaBroker, tmp_path: Path) -> None:
     kafka_broker.start()
     kafka_broker.create_topic("killed")
