@@ -160,9 +160,13 @@ class KafkaOutcomeExporter(SpanExporter):
 
     def _after_fork_in_child(self) -> None:
         _ABANDONED.append(self._producer)
+        was_shut_down = self._is_shut_down
         self._init_process_state()
         self._spool.after_fork_in_child()
         self._rejected.after_fork_in_child()
+        if was_shut_down:  # stays shut down (late events still go to the spool)
+            self._is_shut_down = True
+            return
         try:
             self._producer = self._new_producer()
         except ConfigurationError:  # cannot happen: the parent built one from the same config
