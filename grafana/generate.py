@@ -49,6 +49,8 @@ CALLS = "traces_span_metrics_calls_total"
 DURATION_BUCKET = "traces_span_metrics_duration_milliseconds_bucket"
 TOKENS = "gen_ai_client_token_usage"
 COST = "agent_outcome_cost_usd"
+FEEDBACK = "otel_agents_feedback_total"
+POSITIVE_SEL = f'{AGENT_SEL}, agent_feedback_kind="positive"'
 AGENT_OP = f'{AGENT_SEL}, gen_ai_operation_name="invoke_agent"'
 TOOL_OP = f'{SEL}, gen_ai_operation_name="execute_tool"'
 FAILED_SEL = f'{SEL}, error_type!=""'
@@ -420,6 +422,36 @@ def build_dashboard() -> dashboard.Dashboard:
                 f"sum by (gen_ai_agent_name) (delta(agent_outcome_reward{{{AGENT_SEL}}}[{RATE}]))"
                 " / sum by (gen_ai_agent_name) "
                 f"({_increase_over('agent_outcome_rewarded_total', AGENT_SEL, RATE)})",
+                "{{gen_ai_agent_name}}",
+            )
+        )
+    )
+
+    # --- Feedback ---------------------------------------------------------------
+    d = d.with_row(_row("Feedback"))
+    title = "Feedback by kind"
+    d = d.with_panel(
+        _timeseries(
+            title, "Feedback received per second, by agent and kind (oa.feedback).", "ops"
+        ).with_target(
+            _query(
+                title,
+                f"sum by (gen_ai_agent_name, agent_feedback_kind) ({_rate(FEEDBACK, AGENT_SEL)})",
+                "{{gen_ai_agent_name}} {{agent_feedback_kind}}",
+            )
+        )
+    )
+    title = "Positive feedback rate"
+    d = d.with_panel(
+        _timeseries(title, "Share of feedback that is positive, per agent.", "percentunit")
+        .min(0)
+        .max(1)
+        .with_target(
+            _query(
+                title,
+                f"sum by (gen_ai_agent_name) "
+                f"({_rate(FEEDBACK, POSITIVE_SEL)})"
+                f" / sum by (gen_ai_agent_name) ({_rate(FEEDBACK, AGENT_SEL)})",
                 "{{gen_ai_agent_name}}",
             )
         )

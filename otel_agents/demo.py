@@ -1,8 +1,9 @@
 """A simulated multi-agent workflow, instrumented with otel-agents, for ``otel-agents demo``.
 
 planner → researcher (with tool calls, retries) → writer (sometimes times out) →
-evaluator (scores, reward). Randomness is seeded, latencies are short sleeps, and token
-counts and costs are made up but plausible: the point is realistic telemetry.
+evaluator (scores, reward, and feedback on the writer's draft). Randomness is seeded,
+latencies are short sleeps, and token counts and costs are made up but plausible: the
+point is realistic telemetry.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from opentelemetry import trace
 
 import otel_agents as oa
 
@@ -25,6 +28,14 @@ class ToolUnavailable(Exception):
 
 class LLMTimeout(TimeoutError):
     """A simulated LLM call that took too long."""
+
+
+@dataclass
+class Draft:
+    """The writer's output: the text and the span that produced it."""
+
+    text: str
+    span: trace.Span
 
 
 @dataclass
@@ -103,22 +114,31 @@ def build_agents(world: DemoWorld) -> Callable[[int], dict[str, Any]]:
         return notes
 
     @oa.agent(name="writer", action_type="generation", model="gpt-4o")
-    def writer(notes: list[str]) -> str:
+    def writer(notes: list[str]) -> Draft:
         """Draft the report from the notes."""
         oa.thought(f"drafting from {len(notes)} notes")
         world.llm_call("gpt-4o", (1500, 3500), (400, 900))
         if world.rng.random() < 0.12:
             raise LLMTimeout("completion exceeded 30s")
-        return f"Report based on {len(notes)} sources."
+        # The draft carries its span so the evaluator can send feedback on this very action.
+        return Draft(f"Report based on {len(notes)} sources.", trace.get_current_span())
 
     @oa.agent(name="evaluator", action_type="evaluation", model="gpt-4o-mini")
-    def evaluator(report: str) -> dict[str, Any]:
-        """Judge the draft and turn the judgement into a reward."""
+    def evaluator(draft: Draft) -> dict[str, Any]:
+        """Judge the draft, turn the judgement into a reward and feed it back to the writer."""
         world.llm_call("gpt-4o-mini", (400, 900), (40, 120))
         quality = round(world.rng.betavariate(6, 2), 3)
         oa.evaluation("report_quality", score=quality, label="good" if quality > 0.7 else "weak")
         if quality < 0.5:
             oa.thought("draft is weak: missing trade-offs section")
+        oa.feedback(
+            draft.span,
+            "positive" if quality >= 0.6 else "negative",
+            score=quality,
+            comment=None if quality >= 0.6 else "missing the trade-offs section",
+            user="evaluator",
+            agent="writer",
+        )
         return {"quality_score": quality, "reward": round(quality * 2 - 1, 3)}
 
     def run(index: int) -> dict[str, Any]:

@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from opentelemetry.trace import StatusCode
+
 from otel_agents import semconv
 from otel_agents._jsonsafe import dumps, json_safe, truncate_text
 from otel_agents.semconv import (
@@ -50,7 +52,6 @@ from otel_agents.semconv import (
     INPUT,
     KIND_BY_OPERATION,
     METADATA_PREFIX,
-    NAME_ATTRIBUTE_BY_KIND,
     OPERATION_INVOKE_AGENT,
     OUTCOME_CONFIDENCE_SCORE,
     OUTCOME_COST_USD,
@@ -81,49 +82,6 @@ EVENT_TYPE_PENDING = "pending"
 #: Namespace of the deterministic event ids (uuid5); never change it within v1.
 _EVENT_ID_NAMESPACE = uuid.UUID("6f1e0b9c-2d5a-5b7e-9c3f-0a4d8e2b7c61")
 _DEFAULT_MAX_VALUE = 8192
-
-# Span attributes that map onto named fields; the rest land in ``attributes``.
-_MAPPED = frozenset(
-    {
-        GEN_AI_OPERATION_NAME,
-        GEN_AI_AGENT_NAME,
-        GEN_AI_AGENT_ID,
-        GEN_AI_AGENT_DESCRIPTION,
-        GEN_AI_AGENT_VERSION,
-        GEN_AI_CONVERSATION_ID,
-        GEN_AI_PROVIDER_NAME,
-        GEN_AI_REQUEST_MODEL,
-        GEN_AI_USAGE_INPUT_TOKENS,
-        GEN_AI_USAGE_OUTPUT_TOKENS,
-        GEN_AI_TOOL_NAME,
-        GEN_AI_TOOL_CALL_ID,
-        GEN_AI_TOOL_TYPE,
-        GEN_AI_TOOL_DESCRIPTION,
-        GEN_AI_TOOL_CALL_ARGUMENTS,
-        GEN_AI_TOOL_CALL_RESULT,
-        GEN_AI_WORKFLOW_NAME,
-        ERROR_TYPE,
-        OUTCOME_STATUS,
-        OUTCOME_SEVERITY,
-        OUTCOME_QUALITY_SCORE,
-        OUTCOME_CONFIDENCE_SCORE,
-        OUTCOME_REWARD,
-        OUTCOME_COST_USD,
-        OUTCOME_RETRY_COUNT,
-        OUTCOME_LLM_LATENCY_MS,
-        OUTCOME_LATENCY_MS,
-        OUTCOME_TOTAL_TOKENS,
-        OUTCOME_ERROR_MESSAGE,
-        OUTCOME_STEPS_TOTAL,
-        OUTCOME_STEPS_FAILED,
-        ACTION_TYPE,
-        WORKFLOW_ID,
-        CORRELATION_ID,
-        TAGS,
-        INPUT,
-        OUTPUT,
-    }
-)
 
 
 _NAMESPACE_BYTES = _EVENT_ID_NAMESPACE.bytes
@@ -230,12 +188,6 @@ class OutcomeEvent:
     def __init__(self, data: dict[str, Any]) -> None:
         self._data = data
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._data[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
     def __eq__(self, other: object) -> bool:
         return isinstance(other, OutcomeEvent) and other._data == self._data
 
@@ -256,99 +208,87 @@ class OutcomeEvent:
         max_value_length: int = _DEFAULT_MAX_VALUE,
     ) -> OutcomeEvent:
         """Build the event of a finished (or, for PENDING, started) SDK span."""
-        attrs = _attributes_of(span)
-        span_events = span.events
+        limit = max_value_length
+        data = _TEMPLATE.copy()
+        metadata: dict[str, Any] = {}
+        others: dict[str, Any] = {}
+        # One pass over the attributes, dispatching each known key to its field: this runs
+        # once per event on the export thread, so it is kept to dict lookups.
+        for key, value in _attributes_of(span).items():
+            target = _DISPATCH.get(key)
+            if target is None:
+                if key.startswith(_METADATA_PREFIX):
+                    metadata[key[_METADATA_PREFIX_LENGTH:]] = _safe(value, limit)
+                else:
+                    others[key] = _safe(value, limit)
+                continue
+            field, conversion = target
+            if conversion is _AS_STR:
+                data[field] = value if type(value) is str else str(value)
+            elif conversion is _AS_INT:
+                data[field] = value if type(value) is int else _int(value)
+            elif conversion is _AS_FLOAT:
+                data[field] = _float(value)
+            elif conversion is _AS_TEXT:
+                data[field] = _text(value, limit)
+            elif conversion is _AS_TAGS:
+                data[field] = (
+                    [str(tag) for tag in value] if isinstance(value, tuple) else [str(value)]
+                )
         ctx = span.context
         parent = span.parent
-        operation = str(attrs.get(GEN_AI_OPERATION_NAME, OPERATION_INVOKE_AGENT))
+        operation = data["operation"] or OPERATION_INVOKE_AGENT
         kind = KIND_BY_OPERATION.get(operation, semconv.ActionKind.AGENT)
-        name = attrs.get(NAME_ATTRIBUTE_BY_KIND[kind]) or span.name
+        name = data[_NAME_FIELD_BY_KIND[kind]] or span.name
         start_ns: int = span.start_time or 0
         end_ns: int | None = span.end_time if event_type == EVENT_TYPE_OUTCOME else None
         duration = (end_ns - start_ns) / 1e6 if end_ns else None
-        pending = event_type == EVENT_TYPE_PENDING
-        status = (
-            semconv.Status.PENDING.value
-            if pending
-            else str(attrs.get(OUTCOME_STATUS) or _status_from_span(span))
-        )
-        severity = str(
-            attrs.get(OUTCOME_SEVERITY) or DEFAULT_SEVERITY[semconv.Status(status)].value
-        )
-        input_tokens = _int(attrs.get(GEN_AI_USAGE_INPUT_TOKENS))
-        output_tokens = _int(attrs.get(GEN_AI_USAGE_OUTPUT_TOKENS))
-        total_tokens = _int(attrs.get(OUTCOME_TOTAL_TOKENS))
+        if event_type == EVENT_TYPE_PENDING:
+            status = _PENDING
+        else:
+            status = data["status"] or _status_from_span(span)
+        if data["severity"] is None:
+            data["severity"] = _SEVERITY_OF_STATUS.get(status, "INFO")
+        input_tokens = data["input_tokens"]
+        output_tokens = data["output_tokens"]
         if input_tokens is not None or output_tokens is not None:
-            total_tokens = max(total_tokens or 0, (input_tokens or 0) + (output_tokens or 0))
-        error_message, stack = _exception_details(span_events)
-        limit = max_value_length
-        metadata: dict[str, Any] = {}
-        others: dict[str, Any] = {}
-        for key, value in attrs.items():
-            if key in _MAPPED:
-                continue
-            if key.startswith(_METADATA_PREFIX):
-                metadata[key[_METADATA_PREFIX_LENGTH:]] = _safe(value, limit)
-            else:
-                others[key] = _safe(value, limit)
-        latency = _float(attrs.get(OUTCOME_LATENCY_MS))
-        return cls(
-            {
-                "schema_version": SCHEMA_VERSION,
-                "event_id": event_id_for(ctx.trace_id, ctx.span_id, event_type),
-                "event_type": event_type,
-                "trace_id": f"{ctx.trace_id:032x}",
-                "span_id": f"{ctx.span_id:016x}",
-                "parent_span_id": f"{parent.span_id:016x}" if parent is not None else None,
-                "trace_flags": int(ctx.trace_flags),
-                "kind": kind.value,
-                "operation": operation,
-                "name": str(name),
-                "span_name": span.name,
-                "action_type": _str(attrs.get(ACTION_TYPE)),
-                "agent_name": _str(attrs.get(GEN_AI_AGENT_NAME)),
-                "agent_id": _str(attrs.get(GEN_AI_AGENT_ID)),
-                "agent_version": _str(attrs.get(GEN_AI_AGENT_VERSION)),
-                "tool_name": _str(attrs.get(GEN_AI_TOOL_NAME)),
-                "tool_call_id": _str(attrs.get(GEN_AI_TOOL_CALL_ID)),
-                "tool_type": _str(attrs.get(GEN_AI_TOOL_TYPE)),
-                "workflow_id": _str(attrs.get(WORKFLOW_ID)),
-                "workflow_name": _str(attrs.get(GEN_AI_WORKFLOW_NAME)),
-                "correlation_id": _str(attrs.get(CORRELATION_ID)),
-                "conversation_id": _str(attrs.get(GEN_AI_CONVERSATION_ID)),
-                "start_time": _rfc3339(start_ns),
-                "end_time": _rfc3339(end_ns) if end_ns else None,
-                "duration_ms": duration,
-                "latency_ms": latency if latency is not None else duration,
-                "status": status,
-                "severity": severity,
-                "span_status": span.status.status_code.name,
-                "error_type": _str(attrs.get(ERROR_TYPE)),
-                "error_message": _text(attrs.get(OUTCOME_ERROR_MESSAGE) or error_message, limit),
-                "error_stack_trace": _text(stack, limit),
-                "retry_count": _int(attrs.get(OUTCOME_RETRY_COUNT)),
-                "input_tokens": input_tokens,
-                "output_tokens": output_tokens,
-                "total_tokens": total_tokens,
-                "llm_latency_ms": _float(attrs.get(OUTCOME_LLM_LATENCY_MS)),
-                "cost_usd": _float(attrs.get(OUTCOME_COST_USD)),
-                "quality_score": _float(attrs.get(OUTCOME_QUALITY_SCORE)),
-                "confidence_score": _float(attrs.get(OUTCOME_CONFIDENCE_SCORE)),
-                "reward": _float(attrs.get(OUTCOME_REWARD)),
-                "model": _str(attrs.get(GEN_AI_REQUEST_MODEL)),
-                "provider": _str(attrs.get(GEN_AI_PROVIDER_NAME)),
-                "steps_total": _int(attrs.get(OUTCOME_STEPS_TOTAL)),
-                "steps_failed": _int(attrs.get(OUTCOME_STEPS_FAILED)),
-                "tags": [str(tag) for tag in attrs.get(TAGS, ())],
-                "metadata": metadata,
-                "input": _text(attrs.get(INPUT) or attrs.get(GEN_AI_TOOL_CALL_ARGUMENTS), limit),
-                "output": _text(attrs.get(OUTPUT) or attrs.get(GEN_AI_TOOL_CALL_RESULT), limit),
-                "events": [_event(event, limit) for event in span_events],
-                "links": [_link(link) for link in span.links],
-                "attributes": others,
-                "resource": _resource(span.resource),
-            }
-        )
+            data["total_tokens"] = max(
+                data["total_tokens"] or 0, (input_tokens or 0) + (output_tokens or 0)
+            )
+        span_events = span.events
+        if span_events:
+            error_message, stack = _exception_details(span_events)
+            if data["error_message"] is None and error_message is not None:
+                data["error_message"] = _text(error_message, limit)
+            data["error_stack_trace"] = _text(stack, limit)
+            data["events"] = [_event(event, limit) for event in span_events]
+        else:
+            data["events"] = []
+        links = span.links
+        data["links"] = [_link(link) for link in links] if links else []
+        if data["tags"] is None:
+            data["tags"] = []
+        if data["latency_ms"] is None:
+            data["latency_ms"] = duration
+        data["event_id"] = event_id_for(ctx.trace_id, ctx.span_id, event_type)
+        data["event_type"] = event_type
+        data["trace_id"] = f"{ctx.trace_id:032x}"
+        data["span_id"] = f"{ctx.span_id:016x}"
+        data["parent_span_id"] = f"{parent.span_id:016x}" if parent is not None else None
+        data["trace_flags"] = int(ctx.trace_flags)
+        data["kind"] = kind.value
+        data["operation"] = operation
+        data["name"] = name
+        data["span_name"] = span.name
+        data["start_time"] = _rfc3339(start_ns)
+        data["end_time"] = _rfc3339(end_ns) if end_ns else None
+        data["duration_ms"] = duration
+        data["status"] = status
+        data["span_status"] = _STATUS_CODE_NAMES.get(span.status.status_code, "UNSET")
+        data["metadata"] = metadata
+        data["attributes"] = others
+        data["resource"] = _resource(span.resource)
+        return cls(data)
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> OutcomeEvent:
@@ -390,17 +330,21 @@ class OutcomeEvent:
 
     def to_dict(self) -> dict[str, Any]:
         """The CloudEvents 1.0 structured-mode envelope with the outcome as ``data``."""
+        data = self._data
+        service = (data["resource"] or {}).get("service_name") or "unknown_service"
         return {
             "specversion": "1.0",
-            "id": self.event_id,
-            "source": f"/otel-agents/{self.service_name or 'unknown_service'}",
+            "id": data["event_id"],
+            "source": f"/otel-agents/{service}",
             "type": CLOUDEVENTS_TYPE,
-            "subject": self.name,
-            "time": self.end_time or self.start_time,
+            "subject": data["name"],
+            "time": data["end_time"] or data["start_time"],
             "datacontenttype": CONTENT_TYPE,
             "dataschema": DATA_SCHEMA,
-            "traceparent": self.traceparent,
-            "data": self.data(),
+            "traceparent": (
+                f"00-{data['trace_id']}-{data['span_id']}-{data['trace_flags'] or 0:02x}"
+            ),
+            "data": data,
         }
 
     def to_json_bytes(self, max_bytes: int | None = None) -> bytes:
@@ -413,6 +357,67 @@ class OutcomeEvent:
 
 #: Every field of ``data``, in order.
 FIELD_NAMES: tuple[str, ...] = tuple(OutcomeEvent.__annotations__)
+_TEMPLATE: dict[str, Any] = dict.fromkeys(FIELD_NAMES)
+_TEMPLATE["schema_version"] = SCHEMA_VERSION
+
+
+def _field_property(name: str) -> property:
+    return property(lambda self: self._data[name], doc=f"The ``{name}`` field.")
+
+
+for _name in FIELD_NAMES:
+    # Real properties: attribute reads on events are frequent in sinks and the monitor.
+    setattr(OutcomeEvent, _name, _field_property(_name))
+
+_AS_STR, _AS_INT, _AS_FLOAT, _AS_TEXT, _AS_TAGS = range(5)
+_DISPATCH: dict[str, tuple[str, int]] = {
+    GEN_AI_OPERATION_NAME: ("operation", _AS_STR),
+    ACTION_TYPE: ("action_type", _AS_STR),
+    GEN_AI_AGENT_NAME: ("agent_name", _AS_STR),
+    GEN_AI_AGENT_ID: ("agent_id", _AS_STR),
+    GEN_AI_AGENT_VERSION: ("agent_version", _AS_STR),
+    GEN_AI_TOOL_NAME: ("tool_name", _AS_STR),
+    GEN_AI_TOOL_CALL_ID: ("tool_call_id", _AS_STR),
+    GEN_AI_TOOL_TYPE: ("tool_type", _AS_STR),
+    WORKFLOW_ID: ("workflow_id", _AS_STR),
+    GEN_AI_WORKFLOW_NAME: ("workflow_name", _AS_STR),
+    CORRELATION_ID: ("correlation_id", _AS_STR),
+    GEN_AI_CONVERSATION_ID: ("conversation_id", _AS_STR),
+    OUTCOME_STATUS: ("status", _AS_STR),
+    OUTCOME_SEVERITY: ("severity", _AS_STR),
+    ERROR_TYPE: ("error_type", _AS_STR),
+    GEN_AI_REQUEST_MODEL: ("model", _AS_STR),
+    GEN_AI_PROVIDER_NAME: ("provider", _AS_STR),
+    OUTCOME_RETRY_COUNT: ("retry_count", _AS_INT),
+    GEN_AI_USAGE_INPUT_TOKENS: ("input_tokens", _AS_INT),
+    GEN_AI_USAGE_OUTPUT_TOKENS: ("output_tokens", _AS_INT),
+    OUTCOME_TOTAL_TOKENS: ("total_tokens", _AS_INT),
+    OUTCOME_STEPS_TOTAL: ("steps_total", _AS_INT),
+    OUTCOME_STEPS_FAILED: ("steps_failed", _AS_INT),
+    OUTCOME_LATENCY_MS: ("latency_ms", _AS_FLOAT),
+    OUTCOME_LLM_LATENCY_MS: ("llm_latency_ms", _AS_FLOAT),
+    OUTCOME_COST_USD: ("cost_usd", _AS_FLOAT),
+    OUTCOME_QUALITY_SCORE: ("quality_score", _AS_FLOAT),
+    OUTCOME_CONFIDENCE_SCORE: ("confidence_score", _AS_FLOAT),
+    OUTCOME_REWARD: ("reward", _AS_FLOAT),
+    OUTCOME_ERROR_MESSAGE: ("error_message", _AS_TEXT),
+    INPUT: ("input", _AS_TEXT),
+    GEN_AI_TOOL_CALL_ARGUMENTS: ("input", _AS_TEXT),
+    OUTPUT: ("output", _AS_TEXT),
+    GEN_AI_TOOL_CALL_RESULT: ("output", _AS_TEXT),
+    TAGS: ("tags", _AS_TAGS),
+    # Mapped elsewhere or shown by other fields: not repeated under ``attributes``.
+    GEN_AI_AGENT_DESCRIPTION: ("", -1),
+    GEN_AI_TOOL_DESCRIPTION: ("", -1),
+}
+_NAME_FIELD_BY_KIND = {
+    semconv.ActionKind.AGENT: "agent_name",
+    semconv.ActionKind.TOOL: "tool_name",
+    semconv.ActionKind.WORKFLOW: "workflow_name",
+}
+_PENDING = semconv.Status.PENDING.value
+_STATUS_CODE_NAMES = {code: code.name for code in StatusCode}
+_SEVERITY_OF_STATUS = {status.value: sev.value for status, sev in DEFAULT_SEVERITY.items()}
 _REQUIRED = ("event_id", "trace_id", "span_id", "kind", "name", "status", "start_time")
 _EMPTY_DEFAULTS: dict[str, Any] = {
     "tags": [],

@@ -83,3 +83,11 @@ def test_status_of_a_missing_file_says_so(tmp_path):
     result = _cli("status", str(tmp_path / "nope.jsonl"), cwd=tmp_path)
     assert result.returncode == 2
     assert "no such file" in result.stderr
+
+
+def test_schema_feedback_prints_the_feedback_event_schema(tmp_path):
+    from otel_agents.feedback import load_feedback_schema
+
+    result = _cli("schema", "--feedback", cwd=tmp_path)
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == load_feedback_schema()

@@ -50,6 +50,7 @@ def test_the_dashboard_has_the_issue_rows_and_variables() -> None:
         "Latency",
         "Tokens and cost",
         "Quality",
+        "Feedback",
         "Tools",
         "Traces",
     ]
