@@ -332,3 +332,30 @@ def test_otel_traces_exporter_env_selects_it(
     )
     assert proc.returncode == 0, proc.stderr
     assert len(_event_ids(read_topic(kafka_bootstrap, kafka_topic, expect=20))) == 20
+
+
+def test_settings_parse_sizes_json_and_keep_defaults(tmp_path: Path) -> None:
+    from otel_agents.exporters._producer_config import resolve_settings
+
+    settings = resolve_settings(
+        bootstrap_servers=None,
+        topic=None,
+        producer_config={"linger.ms": 5},
+        spool_dir=None,
+        spool_max_bytes=None,
+        spool_fsync=None,
+        shutdown_timeout_millis=None,
+        environ={
+            "XDG_STATE_HOME": str(tmp_path),
+            "OTEL_AGENTS_KAFKA_SPOOL_MAX_BYTES": "64MiB",
+            "OTEL_AGENTS_KAFKA_PRODUCER_CONFIG": '{"security.protocol": "SASL_SSL", "acks": 1}',
+        },
+    )
+    assert settings.bootstrap_servers == "localhost:9092"
+    assert settings.spool_max_bytes == 64 * 1024 * 1024
+    assert settings.spool_fsync == "interval"
+    assert settings.producer_config["security.protocol"] == "SASL_SSL"
+    assert settings.producer_config["linger.ms"] == 5
+    assert settings.producer_config["acks"] == 1
+    assert settings.producer_config["partitioner"] == "fnv1a_random"
+    assert settings.spool_dir == tmp_path / "otel-agents" / "spool" / "localhost_9092"
