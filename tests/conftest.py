@@ -75,7 +75,9 @@ def outcome_schema_validator() -> jsonschema.protocols.Validator:
 # A real Apache Kafka broker: started from the official jars (Java 17 + Maven) or, when
 # OTEL_AGENTS_TEST_KAFKA_BOOTSTRAP is set, an existing broker (e.g. the compose file's).
 # In CI (env CI set) a broker that cannot start is a failure, never a skip.
+import contextlib  # noqa: E402
 import os  # noqa: E402
+import subprocess  # noqa: E402
 import uuid  # noqa: E402
 
 from tests.kafka_broker import (  # noqa: E402
@@ -90,6 +92,18 @@ def _broker_unavailable(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"Kafka broker unavailable in CI: {reason}", pytrace=False)
     pytest.skip(f"Kafka broker unavailable: {reason}")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Fetch the broker's jars (first run only) before any test starts, so a slow download
+    # does not count against the first Kafka test's timeout. Errors surface in the fixtures.
+    wanted = {"kafka_broker"}
+    if not os.environ.get("OTEL_AGENTS_TEST_KAFKA_BOOTSTRAP"):
+        wanted.add("kafka_bootstrap")
+    uses_kafka = any(wanted & set(getattr(item, "fixturenames", ())) for item in session.items)
+    if uses_kafka:
+        with contextlib.suppress(BrokerUnavailable, OSError, subprocess.SubprocessError):
+            ensure_jars()
 
 
 @pytest.fixture(scope="session")
