@@ -12,7 +12,6 @@ import asyncio
 import gc
 import json
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -91,10 +90,9 @@ class Case:
     flush: Callable[[], Any] | None = None  # run after each timed block, untimed
     drops: Callable[[int], dict[str, int]] | None = None  # given the calls made
     note: str = ""
-    samples: list[float] = field(default_factory=list)
-    # The same blocks with the untimed flush added: work deferred to a processor's thread
-    # (which holds the GIL while it runs) shows here.
-    with_flush: list[float] = field(default_factory=list)
+    # µs per call of each timed block, by clock; "*_with_flush" adds the flush that follows
+    # the block, untimed otherwise: work a processor's thread had not yet done shows there.
+    samples: list[dict[str, float]] = field(default_factory=list)
     calls_made: int = 0
 
 
@@ -170,49 +168,60 @@ def exporter_drops(exporter: CountingExporter) -> Callable[[int], dict[str, int]
     return count
 
 
-def _time_sync(call: Callable[[], Any], n: int) -> float:
-    perf = time.perf_counter_ns
+# Two clocks per block. Wall time is what a caller waits. Process CPU time (all threads,
+# so a processor's worker counts) is what the instrumentation costs, and it holds up on a
+# machine shared with other work, where wall time also counts time spent descheduled.
+_CLOCKS = (time.perf_counter_ns, time.process_time_ns)
+
+
+def _time_sync(call: Callable[[], Any], n: int) -> tuple[int, int]:
+    wall, cpu = _CLOCKS
     loop = range(n)
-    t0 = perf()
+    w0, c0 = wall(), cpu()
     for _ in loop:
         call()
-    return (perf() - t0) / n / 1000
+    return wall() - w0, cpu() - c0
 
 
-async def _time_async(call: Callable[[], Any], n: int) -> float:
-    perf = time.perf_counter_ns
+async def _time_async(call: Callable[[], Any], n: int) -> tuple[int, int]:
+    wall, cpu = _CLOCKS
     loop = range(n)
-    t0 = perf()
+    w0, c0 = wall(), cpu()
     for _ in loop:
         await call()
-    return (perf() - t0) / n / 1000
+    return wall() - w0, cpu() - c0
 
 
 def measure(cases: list[Case], calls: int, repeats: int, warmup: int) -> None:
     """Time every case ``repeats`` times, interleaved so drift hits all cases alike."""
     loop = asyncio.new_event_loop()
+    wall, cpu = _CLOCKS
 
-    def run(case: Case, n: int) -> tuple[float, float]:
+    def run(case: Case, n: int) -> dict[str, float]:
         if case.activate is not None:
             case.activate()
         gc.collect()
         if case.is_async:
-            value = loop.run_until_complete(_time_async(case.call, n))
+            wall_ns, cpu_ns = loop.run_until_complete(_time_async(case.call, n))
         else:
-            value = _time_sync(case.call, n)
+            wall_ns, cpu_ns = _time_sync(case.call, n)
         case.calls_made += n
-        t0 = time.perf_counter_ns()
+        w0, c0 = wall(), cpu()
         if case.flush is not None:
             case.flush()
-        return value, value + (time.perf_counter_ns() - t0) / n / 1000
+        per_call = 1000 * n
+        return {
+            "wall": wall_ns / per_call,
+            "cpu": cpu_ns / per_call,
+            "wall_with_flush": (wall_ns + wall() - w0) / per_call,
+            "cpu_with_flush": (cpu_ns + cpu() - c0) / per_call,
+        }
 
     for case in cases:
         run(case, warmup)
     for _ in range(repeats):
         for case in cases:
-            value, flushed = run(case, calls)
-            case.samples.append(value)
-            case.with_flush.append(flushed)
+            case.samples.append(run(case, calls))
     loop.close()
 
 
@@ -248,11 +257,9 @@ def main(subject: str, build: Callable[[], list[Case]]) -> None:
                 "baseline": case.baseline,
                 "is_async": case.is_async,
                 "note": case.note,
-                "median_us": statistics.median(case.samples),
-                "min_us": min(case.samples),
-                "max_us": max(case.samples),
-                "samples_us": case.samples,
-                "median_with_flush_us": statistics.median(case.with_flush),
+                "samples_us": {
+                    clock: [sample[clock] for sample in case.samples] for clock in case.samples[0]
+                },
                 "drops": drops,
             }
         )

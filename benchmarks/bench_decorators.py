@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+CLOCK_TITLES = {"wall": "Wall time", "cpu": "Process CPU time (all threads)"}
 SUBJECTS = {
     "otel-agents": "subject_ours.py",
     "traceloop-sdk": "subject_traceloop.py",
@@ -46,7 +47,10 @@ def _parse() -> argparse.Namespace:
     )
     parser.add_argument("--python", default=sys.executable, help="interpreter for the subjects")
     parser.add_argument("--json", type=Path, help="also write all results to this file")
-    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument(
+        "--clock", choices=("wall", "cpu", "both"), default="both", help="which table(s) to print"
+    )
     return parser.parse_args()
 
 
@@ -74,26 +78,31 @@ def run_subject(name: str, args: argparse.Namespace, workdir: Path) -> dict[str,
     )
     if done.returncode != 0 or not out.exists():
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        return {"subject": name, "error": " | ".join(tail) or f"exit {done.returncode}"}
+        error = " | ".join(tail) or f"exit {done.returncode}"
+        if "ModuleNotFoundError" in error:
+            error += " (the peers come with: pip install -e '.[bench]')"
+        return {"subject": name, "error": error}
     result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return result
 
 
-def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Table rows of one subject: median, spread, ratio to its baseline, drops."""
+def rows(result: dict[str, Any], clock: str) -> list[dict[str, Any]]:
+    """Table rows of one subject by ``clock``: median, spread, ratios to baseline, drops."""
     by_label = {case["label"]: case for case in result["cases"]}
     table = []
     for case in result["cases"]:
+        samples = case["samples_us"][clock]
+        median = statistics.median(samples)
         base = by_label.get(case["baseline"] or "")
         ratio = paired = None
-        if base and case is not base:
-            ratio = case["median_us"] / base["median_us"]
+        if base is not None and base is not case:
+            theirs = base["samples_us"][clock]
+            ratio = median / statistics.median(theirs)
             # Block i of a case ran in the same round as block i of its baseline: their
             # ratio cancels load that changes between rounds (other work on the machine).
-            pairs = zip(case["samples_us"], base["samples_us"], strict=True)
-            paired = statistics.median(mine / theirs for mine, theirs in pairs)
+            paired = statistics.median(m / t for m, t in zip(samples, theirs, strict=True))
         drops = case["drops"]
-        dropped = None
+        dropped = ""
         if drops is not None:
             dropped = f"{drops['ended'] - drops['exported']}/{drops['ended']}"
             if "outcome_dropped" in drops:
@@ -102,14 +111,13 @@ def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "subject": result["subject"],
                 "case": case["label"],
-                "median": case["median_us"],
-                "spread": f"{case['min_us']:.1f}–{case['max_us']:.1f}",
+                "median": median,
+                "spread": f"{min(samples):.1f}–{max(samples):.1f}",
                 "ratio": ratio,
                 "paired": paired,
-                "with_flush": case["median_with_flush_us"],
                 "versus": case["baseline"] if ratio is not None else "",
-                "dropped": dropped or "",
-                "note": case["note"],
+                "with_flush": statistics.median(case["samples_us"][f"{clock}_with_flush"]),
+                "dropped": dropped,
             }
         )
     return table
@@ -159,21 +167,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="otel-agents-bench-") as scratch:
         for name in names:
             results.append(run_subject(name, args, Path(scratch)))
-    all_rows: list[dict[str, Any]] = []
+    done = []
     for result in results:
         if "error" in result:
             print(f"{result['subject']}: failed: {result['error']}", file=sys.stderr)
-            continue
-        all_rows.extend(rows(result))
-    print(
-        f"{args.repeats} repeats × {args.calls} calls per case (+{args.warmup} warm-up), "
-        f"medians; ratio = case / baseline in the same process"
-        + (f"; pinned to CPU {args.cpu}" if args.cpu is not None else "")
-    )
-    if args.markdown:
-        print_markdown(all_rows)
-    else:
-        print_text(all_rows)
+        else:
+            done.append(result)
+    clocks = ("wall", "cpu") if args.clock == "both" else (args.clock,)
+    for clock in clocks:
+        print(
+            f"\n{CLOCK_TITLES[clock]}: {args.repeats} repeats × {args.calls} calls per case "
+            f"(+{args.warmup} warm-up), medians; ratio = case / baseline in the same process"
+            + (f"; pinned to CPU {args.cpu}" if args.cpu is not None else "")
+        )
+        all_rows = [row for result in done for row in rows(result, clock)]
+        if args.markdown:
+            print_markdown(all_rows)
+        else:
+            print_text(all_rows)
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
 
