@@ -2,7 +2,7 @@
 
 Started by ``bench_decorators.py`` (one process per subject); by hand:
 
-    python benchmarks/subject_ours.py --out /tmp/ours.json [--calls 20000 --repeats 7]
+    python benchmarks/subject_ours.py --out ours.json [--calls 20000 --repeats 7]
 """
 
 from __future__ import annotations
