@@ -33,8 +33,10 @@ class Runtime:
         )
         self.secret_keys: re.Pattern[str] | None = DEFAULT_SECRET_KEYS
         self.critical_exceptions: tuple[type[BaseException], ...] = ()
-        self.pre_hooks: tuple[Callable[..., Any], ...] = ()
-        self.post_hooks: tuple[Callable[..., Any], ...] = ()
+        self._pre_hooks: tuple[Callable[..., Any], ...] = ()
+        self._post_hooks: tuple[Callable[..., Any], ...] = ()
+        self._follows_global = True
+        self.bypass_possible = True
         self.internal_errors = 0
         self._reported: set[str] = set()
         self._lock = threading.Lock()
@@ -43,12 +45,37 @@ class Runtime:
     def hooks_active(self) -> bool:
         return bool(self.pre_hooks or self.post_hooks)
 
+    @property
+    def pre_hooks(self) -> tuple[Callable[..., Any], ...]:
+        return self._pre_hooks
+
+    @pre_hooks.setter
+    def pre_hooks(self, hooks: tuple[Callable[..., Any], ...]) -> None:
+        self._pre_hooks = hooks
+        self._update_bypass()
+
+    @property
+    def post_hooks(self) -> tuple[Callable[..., Any], ...]:
+        return self._post_hooks
+
+    @post_hooks.setter
+    def post_hooks(self, hooks: tuple[Callable[..., Any], ...]) -> None:
+        self._post_hooks = hooks
+        self._update_bypass()
+
     def use_tracer_provider(self, provider: trace.TracerProvider | None) -> None:
         """Send spans to ``provider`` (None: whatever the global provider is, now or later)."""
         if provider is None:
             self.tracer = trace.get_tracer(semconv.INSTRUMENTATION_SCOPE, _VERSION)
         else:
             self.tracer = provider.get_tracer(semconv.INSTRUMENTATION_SCOPE, _VERSION)
+        self._follows_global = provider is None
+        self._update_bypass()
+
+    def _update_bypass(self) -> None:
+        # With no provider anywhere and no hooks, a decorated call can skip telemetry
+        # entirely; the wrappers still check that no global provider appeared since.
+        self.bypass_possible = self._follows_global and not (self._pre_hooks or self._post_hooks)
 
     def redact(self, text: str) -> str:
         for pattern in self.redact_patterns:

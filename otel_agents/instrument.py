@@ -13,6 +13,7 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, overload
 
+from opentelemetry import trace as _trace_api
 from opentelemetry.trace import SpanKind
 
 from otel_agents import semconv
@@ -193,9 +194,8 @@ def _result_attributes(spec: ActionSpec, action: Action, result: Any) -> dict[st
         if spec.outcome is not None:
             fields = spec.outcome(result)
         elif type(result) is dict:
-            keys = RESULT_FIELDS.intersection(result)
-            if keys:
-                fields = {key: result[key] for key in keys}
+            if not RESULT_FIELDS.isdisjoint(result):
+                fields = {key: result[key] for key in RESULT_FIELDS.intersection(result)}
         elif not isinstance(result, _BUILTIN_RESULT_TYPES):
             members = getattr(result, "__dict__", None)
             if members:
@@ -261,6 +261,8 @@ def wrap_callable(fn: F, spec: ActionSpec) -> F:
 def _wrap_function(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if RUNTIME.bypass_possible and _trace_api._TRACER_PROVIDER is None:
+            return fn(*args, **kwargs)  # no SDK and no hooks: stay out of the way
         action = start_action(spec)
         span = action.span
         if (
@@ -298,6 +300,8 @@ def _wrap_function(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., An
 def _wrap_coroutine(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., Any]:
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if RUNTIME.bypass_possible and _trace_api._TRACER_PROVIDER is None:
+            return await fn(*args, **kwargs)
         action = start_action(spec)
         span = action.span
         if (
