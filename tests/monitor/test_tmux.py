@@ -130,7 +130,9 @@ def test_monitor_in_tmux_shows_real_numbers(
 
     header = _header_numbers(screen)
     assert header["events"] == expected["events"]
-    assert header["feedback"] == 1
+    # The demo's evaluator sends feedback on every draft; the CLI sent one more.
+    assert header["feedback"] == expected["feedback"]
+    assert isinstance(expected["feedback"], int) and expected["feedback"] >= 1
     assert header["malformed/foreign"] == "1/0"
     assert header["in-flight agents"].startswith("1")  # deep-research, flagged slow
     assert "deep-research" in screen and "SLOW" in screen
@@ -177,7 +179,9 @@ def _wait_for_screen(socket: str, expected: dict[str, object], timeout: float = 
             header = _header_numbers(screen)
         except (AssertionError, ValueError):
             header = {}
-        if header.get("events") == expected["events"] and header.get("feedback") == 1:
+        if header.get("events") == expected["events"] and header.get("feedback") == (
+            expected["feedback"]
+        ):
             return screen
         time.sleep(0.5)
     raise AssertionError(f"the monitor never showed the expected numbers:\n{screen}")
