@@ -179,8 +179,9 @@ def _wait_for_screen(socket: str, expected: dict[str, object], timeout: float = 
             header = _header_numbers(screen)
         except (AssertionError, ValueError):
             header = {}
-        if header.get("events") == expected["events"] and header.get("feedback") == (
-            expected["feedback"]
+        if (
+            header.get("events") == expected["events"]
+            and header.get("feedback") == (expected["feedback"])
         ):
             return screen
         time.sleep(0.5)
