@@ -14,10 +14,11 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 import orjson
 
+from otel_agents._jsonl_file import JsonLinesFile
 from otel_agents.config import DEFAULT_OUTCOME_LOG, Settings
 from otel_agents.feedback import FeedbackEvent
 
@@ -114,34 +115,24 @@ def current_route() -> _Route:
 class _LogRoute:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
-        self._file: IO[bytes] | None = None
-        self.written = 0
-        self.failed = 0
+        self._file = JsonLinesFile(path, "feedback log")
+
+    @property
+    def written(self) -> int:
+        return self._file.written
+
+    @property
+    def failed(self) -> int:
+        return self._file.failed
 
     def send(self, event: FeedbackEvent) -> None:
-        line = event.to_json_bytes() + b"\n"
-        with self._lock:
-            try:
-                if self._file is None:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    self._file = open(self.path, "ab")  # noqa: SIM115 - kept open
-                # One write of a whole line, flushed: a follower never sees half a record.
-                self._file.write(line)
-                self._file.flush()
-                self.written += 1
-            except OSError:
-                self.failed += 1
-                _logger.exception("otel-agents: could not write the feedback log %s", self.path)
+        self._file.append(event.to_json_bytes() + b"\n", records=1)
 
     def flush(self, timeout_s: float) -> bool:
-        return self.failed == 0
+        return self._file.failed == 0
 
     def close(self) -> None:
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+        self._file.close()
 
     def describe(self) -> str:
         return str(self.path)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import hashlib
-import importlib.resources
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ from typing import Any
 
 from opentelemetry.trace import StatusCode
 
+from otel_agents import schema as schema_files
 from otel_agents import semconv
 from otel_agents._jsonsafe import dumps, json_safe, truncate_text
 from otel_agents.semconv import (
@@ -109,16 +109,9 @@ def is_outcome_span(span: Any) -> bool:
     return attributes.get(GEN_AI_OPERATION_NAME) in OUTCOME_OPERATIONS
 
 
-@functools.lru_cache(maxsize=1)
 def load_schema() -> dict[str, Any]:
     """The OutcomeEvent v1 JSON Schema (draft 2020-12) shipped in the package."""
-    text = (
-        importlib.resources.files("otel_agents.schema")
-        .joinpath("outcome-event-v1.json")
-        .read_text("utf-8")
-    )
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+    return schema_files.load("outcome-event-v1.json")
 
 
 class OutcomeEvent:

@@ -16,8 +16,6 @@ import collections
 import dataclasses
 import datetime as _dt
 import functools
-import importlib.resources
-import json
 import re
 import threading
 import uuid
@@ -27,6 +25,7 @@ from typing import Any
 from opentelemetry import metrics, trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 
+from otel_agents import schema as schema_files
 from otel_agents import semconv
 from otel_agents._jsonsafe import dumps, truncate_text
 from otel_agents._runtime import RUNTIME
@@ -111,16 +110,9 @@ class FeedbackEvent:
         return cls(**values)
 
 
-@functools.lru_cache(maxsize=1)
 def load_feedback_schema() -> dict[str, Any]:
     """The FeedbackEvent v1 JSON Schema (draft 2020-12) shipped in the package."""
-    text = (
-        importlib.resources.files("otel_agents.schema")
-        .joinpath("feedback-event-v1.json")
-        .read_text("utf-8")
-    )
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+    return schema_files.load("feedback-event-v1.json")
 
 
 def feedback(
