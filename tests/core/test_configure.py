@@ -252,3 +252,33 @@ def test_otlp_endpoint_adds_an_otlp_exporter(tmp_path):
         OTEL_BSP_EXPORT_TIMEOUT="200",
     )
     assert "otlp.proto.http" in result.stdout, result.stderr
+
+
+def test_without_configure_decorators_use_the_applications_own_provider(tmp_path):
+    result = _run(
+        """
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        import otel_agents as oa
+
+        @oa.agent                      # decorated before any provider exists
+        def planner(task):
+            oa.record(input_tokens=7)
+            return task
+
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        trace.set_tracer_provider(provider)
+        planner("x")
+        (span,) = exporter.get_finished_spans()
+        print(span.name, span.attributes["gen_ai.usage.input_tokens"],
+              span.attributes["agent.outcome.status"])
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["invoke_agent", "planner", "7", "SUCCESS"]
+    assert not (tmp_path / ".otel-agents").exists()  # nothing written without configure()
