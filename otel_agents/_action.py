@@ -54,6 +54,7 @@ class Action:
         "steps_failed",
         "steps_total",
         "totals",
+        "view_of",
         "workflow",
         "workflow_id",
         "workflow_name",
@@ -68,6 +69,8 @@ class Action:
         workflow_name: str | None,
         correlation_id: str | None,
     ) -> None:
+        if parent is not None and parent.view_of is not None:
+            parent = parent.view_of  # steps and aggregation belong to the real action
         self.span = span
         self.kind = kind
         self.parent = parent
@@ -86,6 +89,8 @@ class Action:
         self.ended = False
         # Workflows carry their ids to children as baggage in this context.
         self.base_context: otel_context.Context | None = None
+        # Set on a stand-in made by ``correlate()``: the action it stands for.
+        self.view_of: Action | None = None
 
 
 CURRENT_ACTION: contextvars.ContextVar[Action | None] = contextvars.ContextVar(

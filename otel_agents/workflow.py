@@ -175,6 +175,7 @@ class correlate:
                 self._correlation_id,
             )
             view.workflow = parent.workflow
+            view.view_of = parent
             action_token = CURRENT_ACTION.set(view)
         self._tokens.append((otel_context.attach(ctx), action_token))
         return self

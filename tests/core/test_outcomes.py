@@ -419,3 +419,15 @@ def test_current_event_id_matches_the_emitted_event(traced):
     assert ids[0] is not None
     assert traced.events()[-1].event_id == ids[0]
     assert oa.current_event_id() is None
+
+
+def test_steps_inside_correlate_still_count_for_their_workflow(traced):
+    @oa.agent
+    def failing():
+        raise RuntimeError("x")
+
+    with oa.workflow("wf"), oa.correlate("req-1"), pytest.raises(RuntimeError):
+        failing()
+    workflow = traced.events(agent="wf")[-1]
+    assert (workflow.status, workflow.steps_failed) == ("PARTIAL", 1)
+    assert traced.events(agent="failing")[-1].correlation_id == "req-1"
