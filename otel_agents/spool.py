@@ -192,9 +192,9 @@ class Spool:
             self._written += len(data)
             self._bytes += len(data)
             self._dirty = True
-            if self.fsync == "always" or (
-                self.fsync == "interval" and time.monotonic() - self._last_sync >= FSYNC_INTERVAL_S
-            ):
+            # Under "interval" the exporter's background thread syncs (maybe_sync): an
+            # append may run on an agent's thread, which must not wait on the disk.
+            if self.fsync == "always":
                 self._sync_locked()
         return True
 
@@ -252,7 +252,11 @@ class Spool:
 
     def maybe_sync(self) -> None:
         """Called periodically: under ``interval``, makes recent appends durable."""
-        if self.fsync == "interval" and self._dirty:
+        if (
+            self.fsync == "interval"
+            and self._dirty
+            and time.monotonic() - self._last_sync >= FSYNC_INTERVAL_S
+        ):
             with self._lock, contextlib.suppress(OSError):
                 self._sync_locked()
 
