@@ -13,7 +13,6 @@ import functools
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-_ORIGINAL_SUBMIT = ThreadPoolExecutor.submit
 _MARK = "__otel_agents_context_propagation__"
 
 
@@ -37,4 +36,4 @@ def uninstall() -> None:
         ThreadPoolExecutor.submit = ThreadPoolExecutor.submit.__wrapped__  # type: ignore[attr-defined,method-assign]
 
 
-__all__ = ["_ORIGINAL_SUBMIT", "install", "uninstall"]
+__all__ = ["install", "uninstall"]

@@ -76,12 +76,8 @@ class OutcomeSpanProcessor(SpanProcessor):
         self.failed = 0
         self.caller_exports = 0
         self._last_drop_log = 0.0
-        self._pid = os.getpid()
         self._worker = self._start_worker()
         _register_fork_handler(self)
-
-    def add_sink(self, sink: OutcomeSink) -> None:
-        self._sinks.append(sink)
 
     @property
     def sinks(self) -> list[OutcomeSink]:
@@ -253,7 +249,6 @@ class OutcomeSpanProcessor(SpanProcessor):
         self._started = collections.deque()
         self._wake = threading.Event()
         self._export_lock = threading.Lock()
-        self._pid = os.getpid()
         if not self._shutdown:
             self._worker = self._start_worker()
 

@@ -205,8 +205,6 @@ _DEMO = "import sys; from otel_agents.cli import main; sys.exit(main())"
 @pytest.fixture(scope="module")
 def ops_stack(otelcol_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpsStack]:
     """Everything of the end-to-end test, started once per module and stopped after it."""
-    import importlib.util
-
     workdir = tmp_path_factory.mktemp("ops-e2e")
     started: list[Any] = []
     try:
@@ -231,15 +229,13 @@ def ops_stack(otelcol_binary: Path, tmp_path_factory: pytest.TempPathFactory) ->
             "OTEL_BSP_SCHEDULE_DELAY": "200",
             "OTEL_AGENTS_OUTCOME_LOG": str(workdir / "outcomes.jsonl"),
         }
-        kafka_exporter = importlib.util.find_spec("otel_agents.exporters.kafka") is not None
-        if kafka_exporter:
-            # Nothing listens there: deliveries fail and events spool, which is what the
-            # exporter's failure and spool alerts watch. Traffic stays on 127.0.0.1.
-            env |= {
-                "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{ops_harness.free_port()}",
-                "OTEL_AGENTS_KAFKA_SPOOL_DIR": str(workdir / "spool"),
-                "OTEL_AGENTS_KAFKA_PRODUCER_MESSAGE_TIMEOUT_MS": "1000",
-            }
+        # Nothing listens there: deliveries fail and events spool, which is what the Kafka
+        # exporter's failure and spool alerts watch. Traffic stays on 127.0.0.1.
+        env |= {
+            "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{ops_harness.free_port()}",
+            "OTEL_AGENTS_KAFKA_SPOOL_DIR": str(workdir / "spool"),
+            "OTEL_AGENTS_KAFKA_PRODUCER_MESSAGE_TIMEOUT_MS": "1000",
+        }
         demo = ops_harness.Server(
             "demo",
             [sys.executable, "-c", _DEMO, "demo", "--loop", "--runs", "5", "--quiet"],
@@ -248,7 +244,7 @@ def ops_stack(otelcol_binary: Path, tmp_path_factory: pytest.TempPathFactory) ->
             cwd=workdir,
         )
         started.append(demo)
-        yield OpsStack(collector, prometheus, traces, demo, kafka_exporter)
+        yield OpsStack(collector, prometheus, traces, demo)
     except ops_harness.ComponentUnavailable as exc:
         _unavailable(str(exc))
     finally:

