@@ -82,7 +82,7 @@ class Action:
         self.workflow_id = workflow_id
         self.workflow_name = workflow_name
         self.correlation_id = correlation_id
-        self.status: str | None = None
+        self.status: str | None = None  # set by record(status=...), then the final one
         self.steps_total = 0
         self.steps_failed = 0
         self.totals: dict[str, float] | None = None
@@ -182,6 +182,7 @@ def end_ok(action: Action, result: Any, outcome_attributes: dict[str, Any] | Non
             if outcome_attributes:
                 attributes.update(outcome_attributes)
             span.set_attributes(attributes)
+            action.status = status
             _count_step(action, status)
     except Exception as exc:
         RUNTIME.report_internal_error("ending a span", exc)
@@ -230,6 +231,7 @@ def _record_error(action: Action, exc: BaseException) -> None:
     if status != _CANCELLED:
         span.record_exception(exc)
         span.set_status(StatusCode.ERROR, f"{error_type}: {message}" if message else error_type)
+    action.status = status
     _count_step(action, status)
 
 

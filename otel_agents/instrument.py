@@ -168,10 +168,14 @@ def _start_workflow(spec: ActionSpec, parent: Action | None, correlation_id: str
     return action
 
 
+def _captures_content(spec: ActionSpec) -> bool:
+    return RUNTIME.capture_content if spec.capture_content is None else spec.capture_content
+
+
 def _capture_inputs(
     spec: ActionSpec, action: Action, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
-    if not (RUNTIME.capture_content if spec.capture_content is None else spec.capture_content):
+    if not _captures_content(spec):
         return
     try:
         positional = args[1:] if spec.skip_first_argument else args
@@ -203,7 +207,7 @@ def _result_attributes(spec: ActionSpec, action: Action, result: Any) -> dict[st
                 if keys:
                     fields = {key: members[key] for key in keys}
         attributes = outcome_attributes(action, fields) if fields else None
-        if RUNTIME.capture_content if spec.capture_content is None else spec.capture_content:
+        if _captures_content(spec):
             attributes = dict(attributes or {})
             key = (
                 semconv.GEN_AI_TOOL_CALL_RESULT if spec.kind is ActionKind.TOOL else semconv.OUTPUT
@@ -227,16 +231,8 @@ def _post_call(
     call = ActionCall(spec.kind, spec.name, args, kwargs, action.span)
     call.result = result
     call.error = error
-    call.status = _status_of(action)
+    call.status = action.status  # the final status, set when the action ended
     return call
-
-
-def _status_of(action: Action) -> str | None:
-    attributes = getattr(action.span, "attributes", None)
-    if attributes is not None:
-        value = attributes.get(semconv.OUTCOME_STATUS)
-        return value if isinstance(value, str) else None
-    return action.status
 
 
 # --- wrappers, one per kind of callable ---------------------------------------------
