@@ -17,6 +17,7 @@ then purges and spools what is left.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -51,11 +52,14 @@ _LIBRDKAFKA_LOG = logging.getLogger("otel_agents.librdkafka")
 
 CONTENT_TYPE: Final = b"application/cloudevents+json; charset=UTF-8"
 _SCHEMA_VERSION_BYTES: Final = SCHEMA_VERSION.encode()
+#: Header on a record kept in ``rejected/``: why Kafka refused it.
+REJECT_REASON_HEADER: Final = "otel-agents-reject-reason"
 # Room for key, headers and record framing inside message.max.bytes.
 _RECORD_OVERHEAD: Final = 1024
 _POLL_INTERVAL_S: Final = 0.1
 _REPLAY_CHECK_S: Final = 1.0
 _REPLAY_BACKOFF_MAX_S: Final = 15.0
+_SIZE_REASON: Final = "MSG_SIZE_TOO_LARGE: the broker refused the record as too large"
 # librdkafka errors that a retry cannot fix: the record goes to the rejected folder.
 _PERMANENT: Final = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.INVALID_MSG_SIZE})
 # Producers abandoned in a forked child: destroying them there could hang on threads
@@ -84,6 +88,8 @@ class KafkaExporterStats:
     spool_bytes: int
     delivery_latency_p50_ms: float | None
     delivery_latency_p99_ms: float | None
+    #: Damaged stretches of spool segments skipped during replay (each logged, saved).
+    damaged: int = 0
 
 
 class KafkaOutcomeExporter(SpanExporter):
@@ -151,7 +157,7 @@ class KafkaOutcomeExporter(SpanExporter):
         self._is_shut_down = False
         self._broker_up = False
         self._sent = self._failed = self._spooled = self._replayed = self._lost = 0
-        self._rejected_count = 0
+        self._rejected_count = self._damaged = 0
         self._latencies: deque[float] = deque(maxlen=8192)
         self._next_replay = 0.0
         self._replay_backoff = 1.0
@@ -426,7 +432,7 @@ class KafkaOutcomeExporter(SpanExporter):
         for segment in self._spool.claim_segments():
             if self._stop.is_set():
                 return
-            ok = replay_segment(self._producer, segment, self._stop, self._count_replayed)
+            ok = self._replay_one(segment, self._stop)
             if not ok:
                 break
         if ok:
@@ -439,9 +445,32 @@ class KafkaOutcomeExporter(SpanExporter):
         self._next_replay = time.monotonic() + self._replay_backoff
         self._replay_backoff = min(self._replay_backoff * 2, _REPLAY_BACKOFF_MAX_S)
 
+    def _replay_one(self, segment: Segment, stop: threading.Event) -> bool:
+        ok = replay_segment(
+            self._producer, segment, stop, self._count_replayed, self._reject_spooled
+        )
+        if segment.damaged:
+            with self._lock:
+                self._damaged += len(segment.damaged)
+        return ok
+
     def _count_replayed(self, n: int) -> None:
         with self._lock:
             self._replayed += n
+
+    def _reject_spooled(self, record: SpoolRecord, reason: str) -> None:
+        """A spooled record the broker can never take: keep it aside, with the reason."""
+        with self._lock:
+            self._rejected_count += 1
+        headers = [(k, v) for k, v in record.headers if k != REJECT_REASON_HEADER]
+        headers.append((REJECT_REASON_HEADER, reason.encode()))
+        kept = self._rejected.append(SpoolRecord(record.topic, record.key, record.value, headers))
+        _log.error(
+            "otel-agents: a spooled OutcomeEvent of %d bytes was refused by Kafka (%s); %s",
+            len(record.value),
+            reason,
+            f"moved to {self._rejected.directory}" if kept else "it could not be kept",
+        )
 
     # --- lifecycle ---------------------------------------------------------------------
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -489,7 +518,7 @@ class KafkaOutcomeExporter(SpanExporter):
             lat = sorted(self._latencies)
             sent, failed, spooled = self._sent, self._failed, self._spooled
             replayed = self._replayed
-            lost, rejected = self._lost, self._rejected_count
+            lost, rejected, damaged = self._lost, self._rejected_count, self._damaged
         try:
             queued = len(self._producer)
         except Exception:
@@ -509,6 +538,7 @@ class KafkaOutcomeExporter(SpanExporter):
             spool_bytes=self._spool.size_bytes,
             delivery_latency_p50_ms=pct(0.5),
             delivery_latency_p99_ms=pct(0.99),
+            damaged=damaged,
         )
 
     def replay(self, timeout_s: float = 60.0) -> int:
@@ -526,9 +556,7 @@ class KafkaOutcomeExporter(SpanExporter):
         try:
             self._spool.seal()
             for segment in self._spool.claim_segments():
-                if time.monotonic() >= deadline or not replay_segment(
-                    self._producer, segment, stop, self._count_replayed
-                ):
+                if time.monotonic() >= deadline or not self._replay_one(segment, stop):
                     break
         finally:
             timer.cancel()
@@ -539,25 +567,41 @@ class KafkaOutcomeExporter(SpanExporter):
         return self._spool
 
 
+RejectRecord = Callable[[SpoolRecord, str], None]
+
+
 def replay_segment(
-    producer: Producer, segment: Segment, stop: threading.Event, on_replayed: Callable[[int], None]
+    producer: Producer,
+    segment: Segment,
+    stop: threading.Event,
+    on_replayed: Callable[[int], None],
+    on_rejected: RejectRecord | None = None,
 ) -> bool:
     """Produce every record of ``segment`` and delete it once all are acknowledged.
 
-    Returns False (segment kept, to be tried again) if any record failed or ``stop`` was set.
+    A record the broker can never take (e.g. larger than it allows) is handed to
+    ``on_rejected`` with the reason instead of blocking the segment forever. Returns False
+    (segment kept, to be tried again) if any other record failed or ``stop`` was set.
     """
     state = {"outstanding": 0, "failed": 0, "acked": 0}
     lock = threading.Lock()
+    # Refused by the broker: maybe only because a batch-mate was too large (the broker
+    # refuses a whole batch), so each is tried again alone before it is rejected.
+    suspects: list[SpoolRecord] = []
+    rejected: list[tuple[SpoolRecord, str]] = []
 
-    def on_delivery(err: KafkaError | None, _msg: Message) -> None:
+    def on_delivery(record: SpoolRecord, err: KafkaError | None, _msg: Message) -> None:
         with lock:
             state["outstanding"] -= 1
-            state["failed" if err is not None else "acked"] += 1
+            if err is None:
+                state["acked"] += 1
+            elif err.code() in _PERMANENT and on_rejected is not None:
+                suspects.append(record)
+            else:
+                state["failed"] += 1
 
-    for record in segment.records():
-        while True:
-            if stop.is_set():
-                return False
+    def send(record: SpoolRecord) -> bool:
+        while not stop.is_set():
             try:
                 with lock:
                     state["outstanding"] += 1
@@ -566,27 +610,57 @@ def replay_segment(
                     record.value,
                     record.key,
                     headers=list(record.headers),
-                    on_delivery=on_delivery,
+                    on_delivery=functools.partial(on_delivery, record),
                 )
-                break
+                return True
             except BufferError:
                 with lock:
                     state["outstanding"] -= 1
                 producer.poll(0.05)
-            except Exception:
+            except Exception as exc:
                 with lock:
                     state["outstanding"] -= 1
-                    state["failed"] += 1
-                break
+                    if _error_code(exc) in _PERMANENT and on_rejected is not None:
+                        rejected.append((record, _reason(exc.args[0])))
+                    else:
+                        state["failed"] += 1
+                return True
+        return False
+
+    def wait() -> None:
+        while state["outstanding"] > 0 and not stop.is_set():
+            producer.poll(0.1)
+
+    for record in segment.records():
+        if not send(record):
+            return False
         if state["failed"]:
             break
-    while state["outstanding"] > 0 and not stop.is_set():
-        producer.poll(0.1)
+    wait()
+    for record in list(suspects):
+        suspects.remove(record)
+        if not send(record):
+            return False
+        wait()
+        if record in suspects:  # refused again, alone: it is the record itself
+            suspects.remove(record)
+            rejected.append((record, f"{_SIZE_REASON} ({len(record.value)} bytes)"))
     on_replayed(state["acked"])
     if state["failed"] or state["outstanding"]:
-        return False
+        return False  # the rejected ones stay too, and are rejected once, next time
+    if on_rejected is not None:
+        for record, reason in rejected:
+            on_rejected(record, reason)
     segment.done()
     return True
+
+
+def _error_code(exc: BaseException) -> int | None:
+    return exc.args[0].code() if exc.args and isinstance(exc.args[0], KafkaError) else None
+
+
+def _reason(err: KafkaError) -> str:
+    return f"{err.name()}: {err.str()}"
 
 
 def _headers(traceparent: bytes) -> _Headers:
