@@ -16,7 +16,7 @@ import functools
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry.trace import StatusCode
@@ -78,6 +78,27 @@ DATA_SCHEMA = "urn:otel-agents:schema:outcome-event:1"
 CONTENT_TYPE = "application/json"
 EVENT_TYPE_OUTCOME = "outcome"
 EVENT_TYPE_PENDING = "pending"
+
+
+def schema_version_from_headers(
+    headers: Iterable[tuple[str, bytes | str | None]] | None,
+) -> str | None:
+    """The schema version a Kafka record's headers declare (either header name), or None.
+
+    >>> schema_version_from_headers(message.headers())
+    '1.0'
+    """
+    legacy = None
+    for name, value in headers or ():
+        if value is None:
+            continue
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        if name == semconv.HEADER_SCHEMA_VERSION:
+            return text
+        if name == semconv.HEADER_SCHEMA_VERSION_LEGACY:
+            legacy = text
+    return legacy
+
 
 #: Namespace of the deterministic event ids (uuid5); never change it within v1.
 _EVENT_ID_NAMESPACE = uuid.UUID("6f1e0b9c-2d5a-5b7e-9c3f-0a4d8e2b7c61")

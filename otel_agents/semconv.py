@@ -182,3 +182,11 @@ class FeedbackKind(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+# --- Kafka record headers ----------------------------------------------------------
+#: Schema version of the record's event. A CloudEvents attribute name (lowercase letters
+#: and digits only): CloudEvents SDKs turn Kafka headers into attributes.
+HEADER_SCHEMA_VERSION: Final = "schemaversion"
+#: Written before 0.2; consumers still read it (``schema_version_from_headers``).
+HEADER_SCHEMA_VERSION_LEGACY: Final = "schema-version"

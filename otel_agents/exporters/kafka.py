@@ -37,6 +37,7 @@ from opentelemetry import metrics
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from otel_agents import semconv
 from otel_agents.errors import ConfigurationError
 from otel_agents.event import SCHEMA_VERSION, OutcomeEvent, events_from_spans
 from otel_agents.exporters._producer_config import KafkaSettings, resolve_settings
@@ -96,7 +97,7 @@ class KafkaOutcomeExporter(SpanExporter):
     """Produces OutcomeEvent v1 JSON (CloudEvents structured mode) to a Kafka topic.
 
     Record key = trace id (hex), so a trace's events share a partition; headers carry
-    ``traceparent``, ``content-type`` and ``schema-version``. Any argument left ``None`` is
+    ``traceparent``, ``content-type`` and ``schemaversion``. Any argument left ``None`` is
     read from its ``OTEL_AGENTS_KAFKA_*`` variable, else a default (see docs/kafka.md).
 
     >>> exporter = KafkaOutcomeExporter(bootstrap_servers="127.0.0.1:9092", topic="outcomes")
@@ -667,7 +668,7 @@ def _headers(traceparent: bytes) -> _Headers:
     return [
         ("traceparent", traceparent),
         ("content-type", CONTENT_TYPE),
-        ("schema-version", _SCHEMA_VERSION_BYTES),
+        (semconv.HEADER_SCHEMA_VERSION, _SCHEMA_VERSION_BYTES),
     ]
 
 
