@@ -11,14 +11,15 @@ only; consumers must ignore unknown fields.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import functools
 import hashlib
-import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from opentelemetry.trace import StatusCode
 
 from otel_agents import schema as schema_files
@@ -78,6 +79,48 @@ DATA_SCHEMA = "urn:otel-agents:schema:outcome-event:1"
 CONTENT_TYPE = "application/json"
 EVENT_TYPE_OUTCOME = "outcome"
 EVENT_TYPE_PENDING = "pending"
+
+
+def field_type_errors(data: Mapping[str, Any]) -> list[str]:
+    """Names of the fields of ``data`` whose JSON type the published schema does not allow.
+
+    Missing and null fields are not errors here (readers treat them as absent).
+
+    >>> field_type_errors({"duration_ms": "slow", "name": "planner"})
+    ['duration_ms']
+    """
+    allowed = _field_types()
+    return [
+        name
+        for name, value in data.items()
+        if value is not None
+        and name in allowed
+        and not (isinstance(value, allowed[name]) and not isinstance(value, bool))
+        and not (isinstance(value, bool) and bool in allowed[name])
+    ]
+
+
+@functools.cache
+def _field_types() -> dict[str, tuple[type, ...]]:
+    """Python types of each ``data`` field, read once from the shipped JSON Schema."""
+    python = {
+        "string": (str,),
+        "integer": (int,),
+        "number": (int, float),
+        "boolean": (bool,),
+        "array": (list, tuple),
+        "object": (dict,),
+        "null": (),
+    }
+    properties = load_schema()["properties"]["data"]["properties"]
+    types: dict[str, tuple[type, ...]] = {}
+    for name, spec in properties.items():
+        declared = spec.get("type", "string" if "enum" in spec else None)
+        if declared is None:
+            continue
+        names = declared if isinstance(declared, list) else [declared]
+        types[name] = tuple(t for n in names for t in python.get(n, ()))
+    return types
 
 
 def schema_version_from_headers(
@@ -316,12 +359,23 @@ class OutcomeEvent:
         missing = [name for name in _REQUIRED if not isinstance(data.get(name), str)]
         if missing:
             raise ValueError(f"not an OutcomeEvent: missing {', '.join(missing)}")
-        values = {name: data.get(name, _EMPTY_DEFAULTS.get(name)) for name in FIELD_NAMES}
+        wrong = field_type_errors(data)
+        if wrong:
+            raise ValueError(f"not an OutcomeEvent: wrong type of {', '.join(wrong)}")
+        values = {name: data.get(name) for name in FIELD_NAMES}
+        for name, empty in _EMPTY_DEFAULTS.items():
+            if values.get(name) is None:
+                values[name] = copy.copy(empty)
         return cls(values)
 
     @classmethod
     def from_json_bytes(cls, payload: bytes | str) -> OutcomeEvent:
-        return cls.from_dict(json.loads(payload))
+        """Parse one JSON document; ``ValueError`` for anything that is not an OutcomeEvent.
+
+        orjson, not ``json``: it refuses nesting deeper than 1024 levels with a
+        ``ValueError`` where ``json`` recurses until ``RecursionError``.
+        """
+        return cls.from_dict(orjson.loads(payload))
 
     # -- output --------------------------------------------------------------
     @property
