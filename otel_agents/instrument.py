@@ -33,7 +33,7 @@ from otel_agents._jsonsafe import dumps_text, json_safe
 from otel_agents._runtime import RUNTIME
 from otel_agents.errors import ConfigurationError
 from otel_agents.hooks import ActionCall, run_hooks_async, run_hooks_sync
-from otel_agents.recording import RESULT_FIELDS, outcome_attributes
+from otel_agents.recording import RESULT_FIELDS, bounded_tags, outcome_attributes
 from otel_agents.semconv import ActionKind
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,7 +113,7 @@ def make_spec(
     _put(attributes, semconv.GEN_AI_REQUEST_MODEL, model)
     _put(attributes, semconv.GEN_AI_PROVIDER_NAME, provider)
     if tags:
-        attributes[semconv.TAGS] = tuple(str(tag) for tag in tags)
+        attributes[semconv.TAGS] = bounded_tags(tags)
     return ActionSpec(kind, resolved, attributes, outcome, capture_content, _takes_self_first(fn))
 
 

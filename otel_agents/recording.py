@@ -41,6 +41,25 @@ RESULT_FIELDS = frozenset(
 _ALIASES = {"tokens_used": "total_tokens", "confidence": "confidence_score"}
 _STATUS_VALUES = {s.value for s in Status}
 _SEVERITY_VALUES = {s.value for s in Severity}
+#: Our own bounds, well inside the SDK's default span limits (128 attributes): tags and
+#: metadata can never push the identifying attributes out of a span.
+MAX_TAGS = 32
+MAX_TAG_LENGTH = 256
+MAX_METADATA_KEYS = 64
+MAX_METADATA_KEY_LENGTH = 128
+
+
+def bounded_tags(tags: Iterable[Any]) -> tuple[str, ...]:
+    """At most ``MAX_TAGS`` tags, each cut to ``MAX_TAG_LENGTH`` characters."""
+    out: list[str] = []
+    for tag in tags:
+        if len(out) >= MAX_TAGS:
+            RUNTIME.report_internal_error(
+                f"tags: more than {MAX_TAGS}; the rest dropped", ValueError("too many tags")
+            )
+            break
+        out.append(truncate_text(str(tag), MAX_TAG_LENGTH))
+    return tuple(out)
 
 
 def record(
@@ -140,7 +159,7 @@ def outcome_attributes(action: Action, fields: Mapping[str, Any]) -> dict[str, A
         elif name in _SCALAR_ATTRIBUTES:
             attributes[_SCALAR_ATTRIBUTES[name]] = _scalar(value, name)
         elif name == "tags":
-            attributes[semconv.TAGS] = tuple(str(tag) for tag in value)
+            attributes[semconv.TAGS] = bounded_tags(value)
         elif name == "metadata":
             attributes.update(metadata_attributes(value))
     return {key: val for key, val in attributes.items() if val is not None}
@@ -156,8 +175,14 @@ def metadata_attributes(metadata: Mapping[str, Any]) -> dict[str, Any]:
     except Exception as exc:
         RUNTIME.report_internal_error("metadata (not a mapping)", exc)
         return out
+    if len(items) > MAX_METADATA_KEYS:
+        RUNTIME.report_internal_error(
+            f"metadata: more than {MAX_METADATA_KEYS} keys; the rest dropped",
+            ValueError(f"{len(items)} metadata keys"),
+        )
+        items = items[:MAX_METADATA_KEYS]
     for key, value in items:
-        key_text = str(key)
+        key_text = truncate_text(str(key), MAX_METADATA_KEY_LENGTH)
         if secret_keys is not None and secret_keys.search(key_text):
             out[semconv.METADATA_PREFIX + key_text] = "[REDACTED]"
             continue
