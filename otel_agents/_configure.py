@@ -171,7 +171,9 @@ def configure(
         outcome_sinks: list[OutcomeSink] = []
         recent = RecentEvents(settings.recent_events_size)
         outcome_sinks.append(recent)
-        kafka_sink = _kafka_sink(settings, kafka_producer_config, spool_dir)
+        kafka_sink = _kafka_sink(
+            settings, kafka_bootstrap_servers, kafka_topic, kafka_producer_config, spool_dir
+        )
         if kafka_sink is not None:
             outcome_sinks.append(kafka_sink)
         outcome_sinks.extend(sinks)
@@ -288,6 +290,8 @@ def _meter_provider(settings: Settings, tracer_provider: TracerProvider) -> SdkM
 
 def _kafka_sink(
     settings: Settings,
+    bootstrap_servers: str | None,
+    topic: str | None,
     producer_config: Mapping[str, Any] | None,
     spool_dir: str | Path | None,
 ) -> OutcomeSink | None:
@@ -295,11 +299,14 @@ def _kafka_sink(
         return None
     from otel_agents.exporters.kafka import KafkaOutcomeExporter
 
+    # Only what was passed to configure() goes in as an argument: the exporter reads the
+    # rest from the environment itself, so an error names the variable the user set.
     sink: OutcomeSink = KafkaOutcomeExporter(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        topic=settings.kafka_topic,
+        bootstrap_servers=bootstrap_servers,
+        topic=topic,
         producer_config=producer_config,
         spool_dir=spool_dir,
+        _argument_prefix="kafka_",
     )
     return sink
 

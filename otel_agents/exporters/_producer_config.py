@@ -91,6 +91,7 @@ def resolve_settings(
     spool_fsync: str | None,
     shutdown_timeout_millis: int | None,
     environ: Mapping[str, str] | None = None,
+    argument_prefix: str = "",
 ) -> KafkaSettings:
     """Arguments win over environment variables, which win over defaults.
 
@@ -101,8 +102,9 @@ def resolve_settings(
     'agent-outcomes'
     """
     env = os.environ if environ is None else environ
-    servers = _bootstrap(bootstrap_servers, env)
-    topic_name = _topic(topic, env)
+    # Errors name what the user wrote: configure()'s argument is ``kafka_topic``.
+    servers = _bootstrap(bootstrap_servers, env, argument_prefix)
+    topic_name = _topic(topic, env, argument_prefix)
     config: dict[str, str | int | float | bool] = dict(PRODUCER_DEFAULTS)
     config.update(_producer_env(env))
     if producer_config:
@@ -125,8 +127,8 @@ def resolve_settings(
     )
 
 
-def _bootstrap(value: str | None, env: Mapping[str, str]) -> str:
-    source = "bootstrap_servers" if value is not None else ENV_BOOTSTRAP_SERVERS
+def _bootstrap(value: str | None, env: Mapping[str, str], prefix: str) -> str:
+    source = f"{prefix}bootstrap_servers" if value is not None else ENV_BOOTSTRAP_SERVERS
     raw = value if value is not None else env.get(ENV_BOOTSTRAP_SERVERS, DEFAULT_BOOTSTRAP_SERVERS)
     servers = [s.strip() for s in raw.split(",") if s.strip()]
     if not servers:
@@ -142,8 +144,8 @@ def _bootstrap(value: str | None, env: Mapping[str, str]) -> str:
     return ",".join(servers)
 
 
-def _topic(value: str | None, env: Mapping[str, str]) -> str:
-    source = "topic" if value is not None else ENV_TOPIC
+def _topic(value: str | None, env: Mapping[str, str], prefix: str) -> str:
+    source = f"{prefix}topic" if value is not None else ENV_TOPIC
     name = value if value is not None else env.get(ENV_TOPIC, DEFAULT_TOPIC)
     if not _TOPIC_RE.match(name) or name in {".", ".."}:
         raise ConfigurationError(

@@ -115,6 +115,7 @@ class KafkaOutcomeExporter(SpanExporter):
         spool_fsync: str | None = None,
         shutdown_timeout_millis: int | None = None,
         meter_provider: MeterProvider | None = None,
+        _argument_prefix: str = "",
     ) -> None:
         self.settings: KafkaSettings = resolve_settings(
             bootstrap_servers=bootstrap_servers,
@@ -124,6 +125,7 @@ class KafkaOutcomeExporter(SpanExporter):
             spool_max_bytes=spool_max_bytes,
             spool_fsync=spool_fsync,
             shutdown_timeout_millis=shutdown_timeout_millis,
+            argument_prefix=_argument_prefix,
         )
         self.topic = self.settings.topic
         self._max_value_bytes = max(1024, self.settings.max_message_bytes - _RECORD_OVERHEAD)
