@@ -224,6 +224,14 @@ class _KafkaRoute:
             self._fail(value, msg.key(), headers)
 
     def _on_error(self, err: Any) -> None:
+        from otel_agents.exporters._client_errors import SETTINGS_ERRORS, first_report
+
+        if err.code() in SETTINGS_ERRORS:
+            self._warned = True  # "unreachable" would be wrong: it answered, and refused us
+            message = first_report(err, self._settings.bootstrap_servers)
+            if message is not None:
+                _logger.error("otel-agents: %s; feedback is spooled for replay", message)
+            return
         if not self._warned:
             self._warned = True
             _logger.warning(

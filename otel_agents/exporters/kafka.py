@@ -40,6 +40,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otel_agents import semconv
 from otel_agents.errors import ConfigurationError
 from otel_agents.event import SCHEMA_VERSION, OutcomeEvent, events_from_spans
+from otel_agents.exporters._client_errors import SETTINGS_ERRORS, QuietRepeats, first_report
 from otel_agents.exporters._producer_config import KafkaSettings, resolve_settings
 from otel_agents.spool import Segment, Spool, SpoolRecord
 
@@ -50,6 +51,7 @@ __all__ = ["KafkaExporterStats", "KafkaOutcomeExporter"]
 
 _log = logging.getLogger(__name__)
 _LIBRDKAFKA_LOG = logging.getLogger("otel_agents.librdkafka")
+_LIBRDKAFKA_LOG.addFilter(QuietRepeats())
 
 CONTENT_TYPE: Final = b"application/cloudevents+json; charset=UTF-8"
 _SCHEMA_VERSION_BYTES: Final = SCHEMA_VERSION.encode()
@@ -165,6 +167,7 @@ class KafkaOutcomeExporter(SpanExporter):
         self._next_replay = 0.0
         self._replay_backoff = 1.0
         self._warned_down = False
+        self._settings_problem: str | None = None
         self._producer_fatal = False
 
     def _after_fork_in_child(self) -> None:
@@ -358,9 +361,22 @@ class KafkaOutcomeExporter(SpanExporter):
             _log.error("otel-agents: fatal Kafka producer error (%s); recreating it", err.str())
             self._producer_fatal = True
             return
+        if err.code() in SETTINGS_ERRORS:
+            self._broker_up = False
+            message = first_report(err, self.settings.bootstrap_servers)
+            self._settings_problem = self._settings_problem or err.str()
+            if message is not None:
+                _log.error(
+                    "otel-agents: %s. Outcome events are spooled in %s and sent once it "
+                    "connects (or run otel-agents replay).",
+                    message,
+                    self.settings.spool_dir,
+                )
+            return
         if err.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
             self._broker_up = False
-            if not self._warned_down:
+            # After a refused login "all brokers are down" is a consequence, not news.
+            if not self._warned_down and self._settings_problem is None:
                 self._warned_down = True
                 _log.warning(
                     "otel-agents: Kafka at %s is unreachable (%s); outcome events are kept "
