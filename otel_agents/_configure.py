@@ -80,7 +80,18 @@ class Telemetry:
             "caller_exports": self.processor.caller_exports,
             "queued": self.processor.queued,
             "internal_errors": RUNTIME.internal_errors,
+            "sink_failures": self._sink_failures(),
         }
+
+    def _sink_failures(self) -> int:
+        """Events some sink could not keep (disk refused, unserialisable, Kafka spool full)."""
+        total = 0
+        for sink in self.processor.sinks:
+            stats = getattr(sink, "stats", None)
+            dropped = getattr(stats(), "dropped", None) if callable(stats) else None
+            failed = dropped if isinstance(dropped, int) else getattr(sink, "failed", 0)
+            total += failed if isinstance(failed, int) else 0
+        return total
 
     def force_flush(self, timeout_millis: int = 10000) -> bool:
         """Export everything finished so far (outcomes and, if set, OTLP spans)."""

@@ -50,6 +50,14 @@ class JsonLinesFile:
                 _logger.exception("otel-agents: could not write the %s %s", self._what, self.path)
                 return False
 
+    def count_failure(self, why: str) -> None:
+        """One record could not be written: counted, and logged the first time."""
+        with self._lock:
+            self.failed += 1
+            first = self.failed == 1
+        if first:
+            _logger.error("otel-agents: %s; not written to the %s %s", why, self._what, self.path)
+
     def _rotate(self) -> None:
         if self._file is not None:
             self._file.close()

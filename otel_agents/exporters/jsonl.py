@@ -34,7 +34,15 @@ class JsonLinesOutcomeLog:
         return self._file.failed
 
     def export_events(self, events: Sequence[OutcomeEvent]) -> None:
-        self._file.append(b"".join(event.to_json_bytes() + b"\n" for event in events), len(events))
+        lines: list[bytes] = []
+        for event in events:
+            # One by one: an event that cannot be written must not take its batch along.
+            try:
+                lines.append(event.to_json_bytes() + b"\n")
+            except Exception as exc:
+                self._file.count_failure(f"an event could not be serialised ({exc!r})")
+        if lines:
+            self._file.append(b"".join(lines), len(lines))
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         self._file.flush()
