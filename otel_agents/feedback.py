@@ -27,7 +27,7 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 
 from otel_agents import schema as schema_files
 from otel_agents import semconv
-from otel_agents._jsonsafe import dumps, truncate_text
+from otel_agents._jsonsafe import dumps, safe_str, truncate_text
 from otel_agents._runtime import RUNTIME
 from otel_agents.event import OutcomeEvent, event_id_for
 from otel_agents.semconv import FeedbackKind
@@ -171,7 +171,7 @@ def build_feedback_event(
     origin: str = "api",
 ) -> FeedbackEvent:
     """The FeedbackEvent ``feedback()`` would send, without sending it."""
-    kind_text = str(getattr(kind, "value", kind)).lower()
+    kind_text = safe_str(getattr(kind, "value", kind)).lower()
     if kind_text not in {k.value for k in FeedbackKind}:
         raise ValueError(
             f"feedback kind {kind!r}: use one of positive, negative, correction, suggestion"
@@ -346,4 +346,4 @@ def _now() -> str:
 
 
 def _text(value: Any, limit: int = _TEXT_LIMIT) -> str | None:
-    return None if value is None else truncate_text(str(value), limit)
+    return None if value is None else truncate_text(safe_str(value), limit)
