@@ -81,6 +81,8 @@ class Telemetry:
             "queued": self.processor.queued,
             "internal_errors": RUNTIME.internal_errors,
             "sink_failures": self._sink_failures(),
+            "outcome_log_rotations": self.outcome_log.rotations if self.outcome_log else 0,
+            "outcome_log_rotated_away": self.outcome_log.rotated_away if self.outcome_log else 0,
         }
 
     def _sink_failures(self) -> int:
@@ -190,7 +192,11 @@ def configure(
         outcome_sinks.extend(sinks)
         log: JsonLinesOutcomeLog | None = None
         if settings.outcome_log is not None or (kafka_sink is None and not list(sinks)):
-            log = JsonLinesOutcomeLog(settings.outcome_log or DEFAULT_OUTCOME_LOG)
+            log = JsonLinesOutcomeLog(
+                settings.outcome_log or DEFAULT_OUTCOME_LOG,
+                max_bytes=settings.outcome_log_max_bytes,
+                keep=settings.outcome_log_keep,
+            )
             outcome_sinks.append(log)
 
         # Metrics are recorded from finished outcomes on the processor's thread.

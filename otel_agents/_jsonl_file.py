@@ -1,8 +1,10 @@
 """An append-only JSON-lines file: the outcome log and the feedback log both use it.
 
 Each batch is written in one ``write`` and flushed, so a follower (``otel-agents monitor``)
-never sees half a record. Past ``max_bytes`` the file is rotated once to ``<name>.1`` so
-disk use stays bounded; ``close()`` fsyncs.
+never sees half a record. Past ``max_bytes`` the file is rotated to ``<name>.1`` (older
+ones shift to ``.2`` … ``.<keep>``; the oldest is deleted), so disk use stays bounded at
+about ``(keep + 1) * max_bytes``; rotations and the records deleted with old files are
+counted. ``close()`` fsyncs.
 """
 
 from __future__ import annotations
@@ -23,14 +25,22 @@ class JsonLinesFile:
     log.append(b'{"a":1}\\n', records=1)
     """
 
-    def __init__(self, path: Path, what: str, max_bytes: int = 100 * 1024 * 1024) -> None:
+    def __init__(
+        self, path: Path, what: str, max_bytes: int = 100 * 1024 * 1024, keep: int = 1
+    ) -> None:
         self.path = path
         self._what = what
         self._max_bytes = max_bytes
+        self._keep = max(1, keep)
         self._lock = threading.Lock()
         self._file: IO[bytes] | None = None
         self.written = 0
         self.failed = 0
+        self.rotations = 0
+        #: Records of this process that left the disk with the oldest rotated file.
+        self.rotated_away = 0
+        # Records this process wrote into the live file and each rotated one (newest first).
+        self._records_in: list[int] = [0]
 
     def append(self, lines: bytes, records: int) -> bool:
         """Write ``records`` complete lines; False (counted and logged) if the disk refused."""
@@ -42,6 +52,7 @@ class JsonLinesFile:
                 self._file.write(lines)
                 self._file.flush()
                 self.written += records
+                self._records_in[0] += records
                 if self._file.tell() > self._max_bytes:
                     self._rotate()
                 return True
@@ -62,7 +73,32 @@ class JsonLinesFile:
         if self._file is not None:
             self._file.close()
             self._file = None
-        os.replace(self.path, self.path.with_name(self.path.name + ".1"))
+        for n in range(self._keep, 0, -1):
+            older = self._rotated(n)
+            if n == self._keep:
+                if older.exists():
+                    older.unlink()
+                    gone = self._records_in[n] if n < len(self._records_in) else 0
+                    self.rotated_away += gone
+                    if self.rotated_away == gone and gone:
+                        _logger.warning(
+                            "otel-agents: the %s rotated away its oldest file (%d records); "
+                            "%d file(s) of %d bytes are kept: raise OTEL_AGENTS_OUTCOME_LOG_KEEP "
+                            "or OTEL_AGENTS_OUTCOME_LOG_MAX_BYTES to keep more",
+                            self._what,
+                            gone,
+                            self._keep,
+                            self._max_bytes,
+                        )
+                continue
+            if older.exists():
+                os.replace(older, self._rotated(n + 1))
+        os.replace(self.path, self._rotated(1))
+        self._records_in = [0, *self._records_in][: self._keep + 1]
+        self.rotations += 1
+
+    def _rotated(self, n: int) -> Path:
+        return self.path.with_name(f"{self.path.name}.{n}")
 
     def flush(self) -> None:
         with self._lock:

@@ -46,6 +46,12 @@ class Settings:
     outcome_log: Path | None = dataclasses.field(
         default=None, metadata={"env": "OTEL_AGENTS_OUTCOME_LOG"}
     )
+    outcome_log_max_bytes: int = dataclasses.field(
+        default=100 * 1024 * 1024, metadata={"env": "OTEL_AGENTS_OUTCOME_LOG_MAX_BYTES"}
+    )
+    outcome_log_keep: int = dataclasses.field(
+        default=5, metadata={"env": "OTEL_AGENTS_OUTCOME_LOG_KEEP"}
+    )
     recent_events_size: int = dataclasses.field(
         default=1000, metadata={"env": "OTEL_AGENTS_RECENT_EVENTS"}
     )
@@ -98,6 +104,12 @@ class Settings:
         return settings
 
     def _validate(self) -> None:
+        if self.outcome_log_max_bytes < 1024:
+            raise _invalid(
+                "outcome_log_max_bytes", "OTEL_AGENTS_OUTCOME_LOG_MAX_BYTES", "use 1024 or more"
+            )
+        if self.outcome_log_keep < 1:
+            raise _invalid("outcome_log_keep", "OTEL_AGENTS_OUTCOME_LOG_KEEP", "use 1 or more")
         if self.recent_events_size < 0:
             raise _invalid("recent_events_size", "OTEL_AGENTS_RECENT_EVENTS", "use 0 or more")
         if self.max_value_length < 64:
