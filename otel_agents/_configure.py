@@ -342,8 +342,9 @@ def shutdown() -> None:
         telemetry, _current = _current, None
         atexit.unregister(telemetry.shutdown)
         telemetry.shutdown()
-        if not telemetry.owns_provider:
-            _detach_processor(telemetry)
+        # Even from a provider we created: it stays the global one (OpenTelemetry allows
+        # setting it once), and a new configure() attaches to it again.
+        _detach_processor(telemetry)
         RUNTIME.use_tracer_provider(None)
 
 

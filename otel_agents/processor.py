@@ -107,6 +107,8 @@ class OutcomeSpanProcessor(SpanProcessor):
         self._started.append(span)
 
     def on_end(self, span: ReadableSpan) -> None:
+        if self._shutdown:
+            return  # still attached to a provider we could not detach from: hold nothing
         attributes = span.attributes
         if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
             return
