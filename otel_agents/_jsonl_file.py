@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from pathlib import Path
 from typing import IO
 
@@ -41,6 +42,19 @@ class JsonLinesFile:
         self.rotated_away = 0
         # Records this process wrote into the live file and each rotated one (newest first).
         self._records_in: list[int] = [0]
+        _FILES.add(self)
+
+    # A fork copies the lock as it is: taken by a writing thread that does not exist in
+    # the child, it would hang the child's first write or flush forever. So fork waits
+    # for the lock (no write is then half done), and the child gets a fresh one.
+    def _before_fork(self) -> None:
+        self._lock.acquire()
+
+    def _after_fork_in_parent(self) -> None:
+        self._lock.release()
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()
 
     def append(self, lines: bytes, records: int) -> bool:
         """Write ``records`` complete lines; False (counted and logged) if the disk refused."""
@@ -117,3 +131,32 @@ class JsonLinesFile:
             finally:
                 self._file.close()
                 self._file = None
+
+
+_FILES: weakref.WeakSet[JsonLinesFile] = weakref.WeakSet()
+
+
+_HELD: list[JsonLinesFile] = []
+
+
+def _before_fork() -> None:
+    _HELD[:] = list(_FILES)
+    for log in _HELD:
+        log._before_fork()
+
+
+def _after_fork_in_parent() -> None:
+    for log in _HELD:
+        log._after_fork_in_parent()
+    _HELD.clear()
+
+
+def _after_fork_in_child() -> None:
+    for log in _HELD:
+        log._after_fork_in_child()
+    _HELD.clear()
+
+
+os.register_at_fork(
+    before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child
+)
