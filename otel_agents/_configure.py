@@ -22,7 +22,7 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
-from otel_agents import _threads
+from otel_agents import _exit_flush, _threads
 from otel_agents._runtime import RUNTIME
 from otel_agents.config import DEFAULT_OUTCOME_LOG, Settings
 from otel_agents.errors import ConfigurationError
@@ -234,6 +234,7 @@ def configure(
             settings, provider, processor, recent, log, owns_provider, extra, meter_provider
         )
         atexit.register(_current.shutdown)
+        _exit_flush.install(shutdown)
         return _current
 
 
