@@ -233,7 +233,10 @@ def configure(
         _current = Telemetry(
             settings, provider, processor, recent, log, owns_provider, extra, meter_provider
         )
-        atexit.register(_current.shutdown)
+        # The module's shutdown(), not the Telemetry's: it marks the flush as under way, so
+        # a SIGTERM arriving meanwhile waits for it (and it is a no-op once shut down).
+        atexit.unregister(shutdown)
+        atexit.register(shutdown)
         _exit_flush.install(shutdown)
         return _current
 
@@ -341,8 +344,8 @@ def shutdown() -> None:
         if _current is None:
             return
         telemetry, _current = _current, None
-        atexit.unregister(telemetry.shutdown)
-        telemetry.shutdown()
+        with _exit_flush.flushing():
+            telemetry.shutdown()
         # Even from a provider we created: it stays the global one (OpenTelemetry allows
         # setting it once), and a new configure() attaches to it again.
         _detach_processor(telemetry)

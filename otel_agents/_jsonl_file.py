@@ -9,6 +9,7 @@ counted. ``close()`` fsyncs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -38,6 +39,7 @@ class JsonLinesFile:
         self.written = 0
         self.failed = 0
         self.rotations = 0
+        self._failing = False
         #: Records of this process that left the disk with the oldest rotated file.
         self.rotated_away = 0
         # Records this process wrote into the live file and each rotated one (newest first).
@@ -57,23 +59,70 @@ class JsonLinesFile:
         self._lock = threading.Lock()
 
     def append(self, lines: bytes, records: int) -> bool:
-        """Write ``records`` complete lines; False (counted and logged) if the disk refused."""
+        """Write ``records`` complete lines; False (counted, logged once) if the disk refused.
+
+        Unbuffered: a refused write (disk full) leaves no bytes queued in a buffer to merge
+        with later lines; a line cut short by it is ended with a newline before the next
+        write, so readers see one malformed line and every later event whole.
+        """
         with self._lock:
+            done = 0
             try:
                 if self._file is None:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
-                    self._file = open(self.path, "ab")  # noqa: SIM115 - kept open across writes
-                self._file.write(lines)
-                self._file.flush()
+                    self._file = open(self.path, "ab", buffering=0)  # noqa: SIM115 - kept open
+                    if self._failing:
+                        # Only after our own failed write: another process's write in
+                        # progress also looks like a line without its newline.
+                        self._end_torn_line()
+                view = memoryview(lines)
+                while done < len(lines):
+                    done += self._file.write(view[done:]) or 0
                 self.written += records
                 self._records_in[0] += records
+                if self._failing:
+                    self._failing = False
+                    _logger.warning(
+                        "otel-agents: the %s %s is writable again; %d record(s) were lost "
+                        "while it was not (counted in stats())",
+                        self._what,
+                        self.path,
+                        self.failed,
+                    )
                 if self._file.tell() > self._max_bytes:
                     self._rotate()
                 return True
-            except OSError:
-                self.failed += records
-                _logger.exception("otel-agents: could not write the %s %s", self._what, self.path)
+            except OSError as exc:
+                whole = lines.count(b"\n", 0, done)  # lines that did reach the file
+                self.written += whole
+                self._records_in[0] += whole
+                self.failed += records - whole
+                self._close_quietly()  # reopened, and a cut line ended, on the next write
+                if not self._failing:
+                    self._failing = True
+                    _logger.error(
+                        "otel-agents: could not write the %s %s (%s); records are counted as "
+                        "failed until it is writable again (logged once)",
+                        self._what,
+                        self.path,
+                        exc,
+                    )
                 return False
+
+    def _end_torn_line(self) -> None:
+        assert self._file is not None
+        size = os.fstat(self._file.fileno()).st_size
+        if size:
+            with open(self.path, "rb") as reader:
+                reader.seek(size - 1)
+                if reader.read(1) != b"\n":
+                    self._file.write(b"\n")
+
+    def _close_quietly(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
 
     def count_failure(self, why: str) -> None:
         """One record could not be written: counted, and logged the first time."""

@@ -53,8 +53,10 @@ def job(n):
 
 if __name__ == "__main__":
     ctx = mp.get_context("fork")
-    with ctx.Pool(4) as pool:
-        print(sum(pool.map(job, [2500] * 4)))
+    pool = ctx.Pool(4)
+    print(sum(pool.map(job, [2500] * 4)))
+    pool.close()   # workers end on their own: os._exit after multiprocessing's finalizers
+    pool.join()
     procs = [ctx.Process(target=job, args=(1000,)) for _ in range(3)]
     for p in procs:
         p.start()
