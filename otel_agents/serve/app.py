@@ -51,9 +51,11 @@ def send_feedback_like_the_api(event: Any) -> bool:
 
 
 async def _http_problem(request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
-    return rest.problem(status, str(detail).lower())
+    if not isinstance(exc, HTTPException):
+        return rest.problem(500, "internal error")
+    response = rest.problem(exc.status_code, str(exc.detail).lower())
+    response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+    return response
 
 
 def create_app(
