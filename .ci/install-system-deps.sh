@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # System packages the integration tests need: Prometheus (server + promtool) and
 # Alertmanager (amtool) for the operations tests, Java 17 + Maven to fetch and run the
-# Kafka broker, tmux for the monitor's screen test,
-# Chromium and its driver for the serve page's browser test. Idempotent: installs only what is missing, and refreshes
-# the package index at most once per run.
+# Kafka broker, tmux for the monitor's screen test, Chromium and its driver for the serve
+# page's browser test. Idempotent: installs only what is missing, and refreshes the package
+# index at most once per run.
 set -euo pipefail
 
 need=()
