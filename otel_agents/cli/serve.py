@@ -84,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         # blocks only its own writer) and enforces the message size limit.
         ws="websockets-sansio",
         ws_max_size=settings.max_body_bytes,
+        # Each client's frames would be compressed separately: the same bytes N times over.
+        ws_per_message_deflate=False,
         proxy_headers=False,
         server_header=False,
         access_log=False,
