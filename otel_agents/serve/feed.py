@@ -39,6 +39,8 @@ _BATCHES_QUEUED = 64
 _RECENT_THOUGHTS = 200
 _SNAPSHOT_ACTIONS = 50
 _LAG_EVERY_S = 1.0
+#: Messages handled between two turns of the event loop.
+_SLICE = 32
 
 
 class LiveFeed:
@@ -65,6 +67,7 @@ class LiveFeed:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- life cycle ------------------------------------------------------------------------
@@ -73,7 +76,9 @@ class LiveFeed:
         self._thread = threading.Thread(target=self._read, name="otel-agents-serve-feed")
         self._thread.daemon = True
         self._thread.start()
+        self._ready = asyncio.Event()
         self._tasks = [
+            asyncio.create_task(self._consume()),
             asyncio.create_task(self._learning_ticks()),
             asyncio.create_task(self._heartbeats()),
         ]
@@ -121,20 +126,27 @@ class LiveFeed:
             loop = self._loop
             if loop is not None and not loop.is_closed():
                 with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                    loop.call_soon_threadsafe(self._drain)
+                    loop.call_soon_threadsafe(self._ready.set)
 
     # -- on the event loop -----------------------------------------------------------------
-    def _drain(self) -> None:
+    async def _consume(self) -> None:
         while True:
-            try:
-                batch = self._batches.get_nowait()
-            except queue.Empty:
-                return
-            for payload in batch:
+            await self._ready.wait()
+            self._ready.clear()
+            while True:
                 try:
-                    self.ingest(payload)
-                except Exception:
-                    _logger.exception("otel-agents serve: a message could not be handled")
+                    batch = self._batches.get_nowait()
+                except queue.Empty:
+                    break
+                for start in range(0, len(batch), _SLICE):
+                    for payload in batch[start : start + _SLICE]:
+                        try:
+                            self.ingest(payload)
+                        except Exception:
+                            _logger.exception("otel-agents serve: a message could not be handled")
+                    # Let the clients' writers send between slices: a burst then fills no
+                    # queue of a client that reads, however large the source's batch.
+                    await asyncio.sleep(0)
 
     def ingest(self, payload: bytes | str | None) -> None:
         """Count one raw message in the tally and send what it means to subscribers."""
