@@ -73,15 +73,14 @@ class LiveFeed:
     # -- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(target=self._read, name="otel-agents-serve-feed")
-        self._thread.daemon = True
-        self._thread.start()
-        self._ready = asyncio.Event()
         self._tasks = [
             asyncio.create_task(self._consume()),
             asyncio.create_task(self._learning_ticks()),
             asyncio.create_task(self._heartbeats()),
         ]
+        self._thread = threading.Thread(target=self._read, name="otel-agents-serve-feed")
+        self._thread.daemon = True
+        self._thread.start()
 
     async def stop(self) -> None:
         self._stop.set()
@@ -147,6 +146,7 @@ class LiveFeed:
                     # Let the clients' writers send between slices: a burst then fills no
                     # queue of a client that reads, however large the source's batch.
                     await asyncio.sleep(0)
+                self._batches.task_done()
 
     def ingest(self, payload: bytes | str | None) -> None:
         """Count one raw message in the tally and send what it means to subscribers."""
@@ -271,17 +271,21 @@ class LiveFeed:
         }
 
     def readiness(self) -> dict[str, Any]:
+        # Caught up: the source says so and every batch it gave is counted in the tally.
+        handled = self._batches.unfinished_tasks == 0
         ready = self.reading and not self.source_status
         if hasattr(self.source, "lag"):
             ready = ready and self.lag is not None  # partitions assigned
+            caught_up = self.lag == 0 and handled
         else:
-            ready = ready and self.caught_up
+            caught_up = self.caught_up and handled
+            ready = ready and caught_up
         return {
             "ready": ready,
             "source": self.source.describe(),
             "status": self.source_status or None,
             "lag": self.lag,
-            "caught_up": self.caught_up,
+            "caught_up": caught_up,
             "messages": self.state.messages,
             "clients": len(self.hub.clients),
         }

@@ -46,7 +46,7 @@ class Server:
         body: dict[str, Any] = {}
         while time.monotonic() < deadline:
             body = self.http.get("/readyz").json()
-            if body["ready"] and body["messages"] >= messages and body["lag"] in (None, 0):
+            if body["ready"] and body["caught_up"] and body["messages"] >= messages:
                 return body
             time.sleep(0.1)
         raise AssertionError(f"server not ready: {body}")
