@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import otel_agents as oa
-from otel_agents._runtime import RUNTIME
+from otel_agents._state import RUNTIME
 
 
 class Traced:

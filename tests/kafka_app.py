@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 import otel_agents as oa
-from otel_agents.exporters.kafka import KafkaOutcomeExporter
+from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 
 
 def main() -> int:

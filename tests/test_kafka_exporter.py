@@ -14,8 +14,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
 from otel_agents.errors import ConfigurationError
-from otel_agents.event import SCHEMA_VERSION, OutcomeEvent, load_schema
-from otel_agents.exporters.kafka import KafkaOutcomeExporter
+from otel_agents.events.outcome import SCHEMA_VERSION, OutcomeEvent, load_schema
+from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 from tests.kafka_broker import create_topic, read_topic, sarama_partition
 
 pytestmark = pytest.mark.integration
@@ -335,7 +335,7 @@ def test_otel_traces_exporter_env_selects_it(
 
 
 def test_settings_parse_sizes_json_and_keep_defaults(tmp_path: Path) -> None:
-    from otel_agents.exporters._producer_config import resolve_settings
+    from otel_agents.export.kafka.settings import resolve_settings
 
     settings = resolve_settings(
         bootstrap_servers=None,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from otel_agents.event import OutcomeEvent
+from otel_agents.events.outcome import OutcomeEvent
 from tests.kafka_broker import KafkaBroker, read_topic
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ from opentelemetry.sdk.trace.sampling import (
 )
 
 import otel_agents as oa
-from otel_agents.event import OutcomeEvent
-from otel_agents.sampling import OutcomeSampler
+from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.export.sampling import OutcomeSampler
 from tests.kafka_broker import read_topic
 
 

@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from otel_agents.spool import Spool, SpoolRecord
+from otel_agents.export.kafka.spool import Spool, SpoolRecord
 
 
 def _record(i: int) -> SpoolRecord:
@@ -87,7 +87,7 @@ def test_open_segment_of_a_live_writer_is_not_claimed(tmp_path: Path) -> None:
 def test_segment_of_a_killed_writer_is_replayable(tmp_path: Path) -> None:
     code = textwrap.dedent(f"""
         import os, signal
-        from otel_agents.spool import Spool, SpoolRecord
+        from otel_agents.export.kafka.spool import Spool, SpoolRecord
         s = Spool({str(tmp_path)!r}, max_bytes=1 << 20, fsync="never")
         for i in range(10):
             s.append(SpoolRecord("t", b"k", b"v%d" % i))

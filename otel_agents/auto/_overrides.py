@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from otel_agents.instrument import make_spec, wrap_callable, wrap_method_descriptor
+from otel_agents.instrument.decorators import make_spec, wrap_callable, wrap_method_descriptor
 from otel_agents.semconv import ActionKind
 
 

@@ -18,7 +18,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
     BaseInstrumentor,
 )
 
-from otel_agents.auto import _startup
+from otel_agents.auto import _flags as _startup
 from otel_agents.auto._hooks import ImportWatch
 from otel_agents.auto._patcher import Patcher
 from otel_agents.auto.targets import TARGETS_ENV, Target, parse_targets

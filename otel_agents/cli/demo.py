@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import otel_agents as oa
+from otel_agents.analysis.summary import OutcomeSummary
 from otel_agents.cli._console import make_console
-from otel_agents.config import DEFAULT_OUTCOME_LOG
-from otel_agents.demo import run_demo
-from otel_agents.summary import OutcomeSummary
+from otel_agents.cli.demo_agents import run_demo
+from otel_agents.env import DEFAULT_OUTCOME_LOG
 
 
 class _SummarySink:

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from otel_agents.analysis.summary import OutcomeSummary
 from otel_agents.cli._console import make_console
-from otel_agents.event import OutcomeEvent
-from otel_agents.summary import OutcomeSummary
+from otel_agents.events.outcome import OutcomeEvent
 
 
 def register(subparsers: Any) -> None:

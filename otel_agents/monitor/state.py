@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from otel_agents.learning import (
+from otel_agents.analysis.learning import (
     Sample,
     Trend,
     WindowStats,

@@ -86,7 +86,7 @@ def test_status_of_a_missing_file_says_so(tmp_path):
 
 
 def test_schema_feedback_prints_the_feedback_event_schema(tmp_path):
-    from otel_agents.feedback import load_feedback_schema
+    from otel_agents.events.feedback import load_feedback_schema
 
     result = _cli("schema", "--feedback", cwd=tmp_path)
     assert result.returncode == 0

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-import hashlib
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from opentelemetry.trace import StatusCode
 
-from otel_agents import schema as schema_files
 from otel_agents import semconv
-from otel_agents._jsonsafe import dumps, json_safe, truncate_text
+from otel_agents.events import schema as schema_files
+from otel_agents.events.jsonsafe import dumps, json_safe, truncate_text
+from otel_agents.ids import EVENT_TYPE_OUTCOME, EVENT_TYPE_PENDING, event_id_for
 from otel_agents.semconv import (
     ACTION_TYPE,
     CORRELATION_ID,
@@ -76,29 +75,7 @@ SCHEMA_VERSION = "1.0"
 CLOUDEVENTS_TYPE = "otel_agents.outcome.v1"
 DATA_SCHEMA = "urn:otel-agents:schema:outcome-event:1"
 CONTENT_TYPE = "application/json"
-EVENT_TYPE_OUTCOME = "outcome"
-EVENT_TYPE_PENDING = "pending"
-
-#: Namespace of the deterministic event ids (uuid5); never change it within v1.
-_EVENT_ID_NAMESPACE = uuid.UUID("6f1e0b9c-2d5a-5b7e-9c3f-0a4d8e2b7c61")
 _DEFAULT_MAX_VALUE = 8192
-
-
-_NAMESPACE_BYTES = _EVENT_ID_NAMESPACE.bytes
-
-
-def event_id_for(trace_id: int, span_id: int, event_type: str = EVENT_TYPE_OUTCOME) -> str:
-    """The deterministic id of a span's event: a retried or replayed event keeps it.
-
-    Exactly ``uuid.uuid5(namespace, "<trace>-<span>-<type>")``, computed without building
-    UUID objects (this runs once per event).
-    """
-    name = f"{trace_id:032x}-{span_id:016x}-{event_type}".encode()
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def is_outcome_span(span: Any) -> bool:

@@ -13,106 +13,32 @@ a short OpenTelemetry span in the judged action's trace, linked to its span and 
 from __future__ import annotations
 
 import collections
-import dataclasses
 import datetime as _dt
 import functools
 import re
 import threading
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 
-from otel_agents import schema as schema_files
 from otel_agents import semconv
-from otel_agents._jsonsafe import dumps, truncate_text
-from otel_agents._runtime import RUNTIME
-from otel_agents.event import OutcomeEvent, event_id_for
+from otel_agents._state import RUNTIME
+from otel_agents.events.feedback import (
+    FeedbackEvent,
+)
+from otel_agents.events.jsonsafe import truncate_text
+from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.export import feedback_routes
+from otel_agents.ids import event_id_for
 from otel_agents.semconv import FeedbackKind
 
-SCHEMA_VERSION = "1.0"
-CLOUDEVENTS_TYPE = "otel_agents.feedback.v1"
-DATA_SCHEMA = "urn:otel-agents:schema:feedback-event:1"
 _TEXT_LIMIT = 4096
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 # Feedback sent by this process, for ``oa.learning_summary`` (bounded: a ring).
 _SENT: collections.deque[FeedbackEvent] = collections.deque(maxlen=2000)
 _sent_lock = threading.Lock()
-
-
-@dataclasses.dataclass(frozen=True)
-class FeedbackEvent:
-    """One judgement on one agent action. Field names match the JSON ``data`` object.
-
-    event = oa.feedback(event_id, "positive")
-    event.to_json_bytes()          # CloudEvents 1.0 JSON, type otel_agents.feedback.v1
-    """
-
-    feedback_id: str
-    event_id: str
-    kind: str
-    time: str
-    trace_id: str | None = None
-    span_id: str | None = None
-    score: float | None = None
-    comment: str | None = None
-    correction: str | None = None
-    user: str | None = None
-    agent_name: str | None = None
-    origin: str = "api"
-    schema_version: str = SCHEMA_VERSION
-
-    @property
-    def traceparent(self) -> str | None:
-        if self.trace_id is None or self.span_id is None:
-            return None
-        return f"00-{self.trace_id}-{self.span_id}-01"
-
-    def data(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The CloudEvents 1.0 structured-mode envelope with the feedback as ``data``."""
-        envelope: dict[str, Any] = {
-            "specversion": "1.0",
-            "id": self.feedback_id,
-            "source": f"/otel-agents/feedback/{self.origin}",
-            "type": CLOUDEVENTS_TYPE,
-            "subject": self.event_id,
-            "time": self.time,
-            "datacontenttype": "application/json",
-            "dataschema": DATA_SCHEMA,
-            "data": self.data(),
-        }
-        if self.traceparent is not None:
-            envelope["traceparent"] = self.traceparent
-        return envelope
-
-    def to_json_bytes(self) -> bytes:
-        return dumps(self.to_dict())
-
-    @classmethod
-    def from_dict(cls, document: Mapping[str, Any]) -> FeedbackEvent:
-        """Read a FeedbackEvent from its CloudEvents form; unknown fields are ignored.
-
-        FeedbackEvent.from_dict(json.loads(line)).kind   # 'negative'
-        """
-        data = document.get("data", document)
-        if not isinstance(data, Mapping):
-            raise ValueError("not a FeedbackEvent: data is not an object")
-        known = {field.name for field in dataclasses.fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
-        for required in ("feedback_id", "event_id", "kind", "time"):
-            if not isinstance(values.get(required), str):
-                raise ValueError(f"not a FeedbackEvent: {required} missing")
-        return cls(**values)
-
-
-def load_feedback_schema() -> dict[str, Any]:
-    """The FeedbackEvent v1 JSON Schema (draft 2020-12) shipped in the package."""
-    return schema_files.load("feedback-event-v1.json")
 
 
 def feedback(
@@ -152,9 +78,7 @@ def publish(event: FeedbackEvent) -> None:
     except Exception as exc:
         RUNTIME.report_internal_error("feedback signal", exc)
     try:
-        from otel_agents._feedback_transport import send
-
-        send(event)
+        feedback_routes.send(event)
     except Exception as exc:
         RUNTIME.report_internal_error("feedback transport", exc)
 
@@ -256,7 +180,7 @@ def _from_context(ctx: SpanContext) -> tuple[str, str | None, str | None, str | 
 
 def _current_action_span(event_id: str) -> trace.Span | None:
     """The running action's span, if ``event_id`` is its (feedback given mid-action)."""
-    from otel_agents._action import CURRENT_ACTION
+    from otel_agents.instrument.action import CURRENT_ACTION
 
     action = CURRENT_ACTION.get()
     if action is None:
@@ -269,7 +193,7 @@ def _current_action_span(event_id: str) -> trace.Span | None:
 
 def _lookup_recent(event_id: str) -> OutcomeEvent | None:
     # In-process only: the outcome may be in this process's recent-events buffer.
-    from otel_agents._configure import get_telemetry
+    from otel_agents.export.configure import get_telemetry
 
     telemetry = get_telemetry()
     if telemetry is None:

@@ -17,7 +17,10 @@ from opentelemetry import trace as _trace_api
 from opentelemetry.trace import SpanKind
 
 from otel_agents import semconv
-from otel_agents._action import (
+from otel_agents._state import RUNTIME
+from otel_agents.errors import ConfigurationError
+from otel_agents.events.jsonsafe import dumps_text, json_safe
+from otel_agents.instrument.action import (
     CURRENT_ACTION,
     Action,
     attach,
@@ -29,11 +32,8 @@ from otel_agents._action import (
     inherited_ids,
     with_ids,
 )
-from otel_agents._jsonsafe import dumps_text, json_safe
-from otel_agents._runtime import RUNTIME
-from otel_agents.errors import ConfigurationError
-from otel_agents.hooks import ActionCall, run_hooks_async, run_hooks_sync
-from otel_agents.recording import RESULT_FIELDS, outcome_attributes
+from otel_agents.instrument.hooks import ActionCall, run_hooks_async, run_hooks_sync
+from otel_agents.instrument.recording import RESULT_FIELDS, outcome_attributes
 from otel_agents.semconv import ActionKind
 
 F = TypeVar("F", bound=Callable[..., Any])

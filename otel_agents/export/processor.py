@@ -22,7 +22,8 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from otel_agents import semconv
-from otel_agents.event import EVENT_TYPE_PENDING, OutcomeEvent
+from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.ids import EVENT_TYPE_PENDING
 
 _logger = logging.getLogger("otel_agents")
 _OPERATION = semconv.GEN_AI_OPERATION_NAME

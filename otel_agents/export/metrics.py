@@ -8,7 +8,7 @@ the OpenTelemetry GenAI conventions where one exists (``gen_ai.client.token.usag
 cost and scores use otel-agents' own names. Attributes are low-cardinality only:
 names, model, provider, status, error type; never ids.
 
-    from otel_agents.metrics import OutcomeMetrics
+    from otel_agents.export.metrics import OutcomeMetrics
     oa.configure(service_name="support-bot", sinks=[OutcomeMetrics()])
 """
 
@@ -22,7 +22,8 @@ from opentelemetry import metrics
 from opentelemetry.metrics import Meter, MeterProvider
 
 from otel_agents import semconv
-from otel_agents.event import EVENT_TYPE_OUTCOME, OutcomeEvent
+from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.ids import EVENT_TYPE_OUTCOME
 
 _logger = logging.getLogger("otel_agents")
 

@@ -15,8 +15,9 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from otel_agents.event import OutcomeEvent
-from otel_agents.feedback import FeedbackEvent, sent_feedback
+from otel_agents.events.feedback import FeedbackEvent
+from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.export.feedback import sent_feedback
 
 IMPROVING = "improving"
 DECLINING = "declining"
@@ -232,7 +233,7 @@ def learning_summary(
     ``configure()``); without ``feedback``: the feedback this process sent.
     """
     if events is None:
-        from otel_agents._configure import recent_events
+        from otel_agents.export.configure import recent_events
 
         events = recent_events(count=1_000_000, agent=agent)
     if feedback is None:

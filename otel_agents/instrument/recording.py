@@ -17,10 +17,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from otel_agents import semconv
-from otel_agents._action import ADDITIVE_ATTRIBUTES, CURRENT_ACTION, Action
-from otel_agents._jsonsafe import to_attribute_value, truncate_text
-from otel_agents._runtime import RUNTIME
-from otel_agents.event import event_id_for
+from otel_agents._state import RUNTIME
+from otel_agents.events.jsonsafe import to_attribute_value, truncate_text
+from otel_agents.ids import event_id_for
+from otel_agents.instrument.action import ADDITIVE_ATTRIBUTES, CURRENT_ACTION, Action
 from otel_agents.semconv import Severity, Status
 
 _SCALAR_ATTRIBUTES = {

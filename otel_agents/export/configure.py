@@ -22,16 +22,16 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
-from otel_agents import _threads
-from otel_agents._runtime import RUNTIME
-from otel_agents.config import DEFAULT_OUTCOME_LOG, Settings
+from otel_agents._state import RUNTIME
+from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings
 from otel_agents.errors import ConfigurationError
-from otel_agents.event import OutcomeEvent
-from otel_agents.exporters.jsonl import JsonLinesOutcomeLog
-from otel_agents.exporters.recent import RecentEvents
-from otel_agents.metrics import OutcomeMetrics
-from otel_agents.processor import OutcomeSink, OutcomeSpanProcessor
-from otel_agents.sampling import wrap_sampler
+from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.export.jsonl import JsonLinesOutcomeLog
+from otel_agents.export.metrics import OutcomeMetrics
+from otel_agents.export.processor import OutcomeSink, OutcomeSpanProcessor
+from otel_agents.export.recent import RecentEvents
+from otel_agents.export.sampling import wrap_sampler
+from otel_agents.instrument import threads as _threads
 from otel_agents.semconv import Status
 
 _logger = logging.getLogger("otel_agents")
@@ -293,7 +293,7 @@ def _kafka_sink(
 ) -> OutcomeSink | None:
     if not settings.kafka_bootstrap_servers:
         return None
-    from otel_agents.exporters.kafka import KafkaOutcomeExporter
+    from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 
     sink: OutcomeSink = KafkaOutcomeExporter(
         bootstrap_servers=settings.kafka_bootstrap_servers,

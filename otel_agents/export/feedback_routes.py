@@ -18,9 +18,9 @@ from typing import Any, Protocol
 
 import orjson
 
-from otel_agents._jsonl_file import JsonLinesFile
-from otel_agents.config import DEFAULT_OUTCOME_LOG, Settings
-from otel_agents.feedback import FeedbackEvent
+from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings
+from otel_agents.events.feedback import FeedbackEvent
+from otel_agents.export._jsonl_file import JsonLinesFile
 
 _logger = logging.getLogger("otel_agents")
 
@@ -82,7 +82,7 @@ def close_routes(timeout_s: float = 2.0) -> None:
 
 
 def current_route() -> _Route:
-    from otel_agents._configure import get_telemetry
+    from otel_agents.export.configure import get_telemetry
 
     telemetry = get_telemetry()
     exporter: Any = None
@@ -144,7 +144,7 @@ class _KafkaRoute:
     def __init__(self, servers: str, topic: str, exporter: Any) -> None:
         from confluent_kafka.cimpl import Producer
 
-        from otel_agents.exporters._producer_config import resolve_settings
+        from otel_agents.export.kafka.settings import resolve_settings
 
         if exporter is not None:
             settings = exporter.settings
@@ -236,7 +236,7 @@ class _KafkaRoute:
         self.failed += 1
         self._failed_since_flush += 1
         try:
-            from otel_agents.spool import Spool, SpoolRecord
+            from otel_agents.export.kafka.spool import Spool, SpoolRecord
 
             if self._spool is None:
                 s = self._settings

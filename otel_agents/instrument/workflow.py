@@ -22,9 +22,9 @@ from opentelemetry import baggage
 from opentelemetry import context as otel_context
 
 from otel_agents import semconv
-from otel_agents._action import CURRENT_ACTION, Action, attach, detach, end_error, end_ok
-from otel_agents._runtime import RUNTIME
-from otel_agents.instrument import ActionSpec, make_spec, start_action, wrap_callable
+from otel_agents._state import RUNTIME
+from otel_agents.instrument.action import CURRENT_ACTION, Action, attach, detach, end_error, end_ok
+from otel_agents.instrument.decorators import ActionSpec, make_spec, start_action, wrap_callable
 from otel_agents.semconv import ActionKind
 
 F = TypeVar("F", bound=Callable[..., Any])

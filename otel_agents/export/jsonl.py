@@ -11,8 +11,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from otel_agents._jsonl_file import JsonLinesFile
-from otel_agents.event import OutcomeEvent
+from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.export._jsonl_file import JsonLinesFile
 
 
 class JsonLinesOutcomeLog:

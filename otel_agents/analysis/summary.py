@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
-from otel_agents.event import OutcomeEvent
+from otel_agents.events.outcome import OutcomeEvent
 
 _GOOD = ("SUCCESS",)
 

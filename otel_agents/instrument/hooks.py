@@ -19,7 +19,7 @@ from typing import Any
 
 from opentelemetry.trace import Span
 
-from otel_agents._runtime import RUNTIME
+from otel_agents._state import RUNTIME
 from otel_agents.semconv import ActionKind
 
 Hook = Callable[["ActionCall"], Any]

@@ -15,10 +15,10 @@ from typing import Any
 from opentelemetry import trace
 
 from otel_agents import semconv
-from otel_agents.config import DEFAULT_REDACT_PATTERNS, DEFAULT_SECRET_KEYS
+from otel_agents.env import DEFAULT_REDACT_PATTERNS, DEFAULT_SECRET_KEYS
+from otel_agents.version import __version__ as _VERSION
 
 _logger = logging.getLogger("otel_agents")
-_VERSION = "0.1.0"
 
 
 class Runtime:

@@ -6,7 +6,7 @@ import collections
 import threading
 from collections.abc import Sequence
 
-from otel_agents.event import OutcomeEvent
+from otel_agents.events.outcome import OutcomeEvent
 
 
 class RecentEvents:

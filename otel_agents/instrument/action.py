@@ -17,7 +17,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.trace import Span, StatusCode
 
 from otel_agents import semconv
-from otel_agents._runtime import RUNTIME
+from otel_agents._state import RUNTIME
 from otel_agents.semconv import ActionKind
 
 _SUCCESS = semconv.Status.SUCCESS.value
