@@ -28,7 +28,8 @@ from opentelemetry.trace import SpanKind
 import otel_agents as oa
 from otel_agents._state import RUNTIME
 from otel_agents.instrument import action as _action
-from otel_agents.instrument import decorators as instrument
+from otel_agents.instrument import lifecycle as instrument
+from otel_agents.instrument.spec import make_spec
 from otel_agents.semconv import ActionKind
 
 OPTIONS: dict[str, Any] = {
@@ -63,7 +64,7 @@ def steps(calls: int) -> list[tuple[str, float]]:
     provider, _ = batch_provider()
     RUNTIME.use_tracer_provider(provider)
     tracer = provider.get_tracer("bench.profile")
-    spec = instrument.make_spec(ActionKind.AGENT, plan, **OPTIONS)
+    spec = make_spec(ActionKind.AGENT, plan, **OPTIONS)
     agent = oa.agent(**OPTIONS)(plan)
     internal = SpanKind.INTERNAL
 

@@ -24,7 +24,8 @@ from opentelemetry import context as otel_context
 from otel_agents import semconv
 from otel_agents._state import RUNTIME
 from otel_agents.instrument.action import CURRENT_ACTION, Action, attach, detach, end_error, end_ok
-from otel_agents.instrument.decorators import ActionSpec, make_spec, start_action, wrap_callable
+from otel_agents.instrument.lifecycle import start_action, wrap_callable
+from otel_agents.instrument.spec import ActionSpec, make_spec
 from otel_agents.semconv import ActionKind
 
 F = TypeVar("F", bound=Callable[..., Any])

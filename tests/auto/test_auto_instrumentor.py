@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from otel_agents.auto import AgentInstrumentor
-from otel_agents.instrument.decorators import SPEC_ATTRIBUTE
+from otel_agents.instrument.spec import SPEC_ATTRIBUTE
 
 APP = """
 class Base:
