@@ -1,4 +1,4 @@
-"""Process-wide state the hot path reads: the tracer, content policy and hooks.
+"""Process-wide state the hot path reads: the tracer, content capture and hooks.
 
 Kept in one mutable object so ``configure()`` can swap it atomically and decorated
 functions (which may be created before ``configure()``) always see the current policy.
@@ -7,7 +7,6 @@ functions (which may be created before ``configure()``) always see the current p
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +14,6 @@ from typing import Any
 from opentelemetry import trace
 
 from otel_agents import semconv
-from otel_agents.env import DEFAULT_REDACT_PATTERNS, DEFAULT_SECRET_KEYS
 from otel_agents.version import __version__ as _VERSION
 
 _logger = logging.getLogger("otel_agents")
@@ -28,10 +26,6 @@ class Runtime:
         self.tracer: trace.Tracer = trace.get_tracer(semconv.INSTRUMENTATION_SCOPE, _VERSION)
         self.capture_content = False
         self.max_value_length = 4096
-        self.redact_patterns: tuple[re.Pattern[str], ...] = tuple(
-            re.compile(p) for p in DEFAULT_REDACT_PATTERNS
-        )
-        self.secret_keys: re.Pattern[str] | None = DEFAULT_SECRET_KEYS
         self.critical_exceptions: tuple[type[BaseException], ...] = ()
         self._pre_hooks: tuple[Callable[..., Any], ...] = ()
         self._post_hooks: tuple[Callable[..., Any], ...] = ()
@@ -76,11 +70,6 @@ class Runtime:
         # With no provider anywhere and no hooks, a decorated call can skip telemetry
         # entirely; the wrappers still check that no global provider appeared since.
         self.bypass_possible = self._follows_global and not (self._pre_hooks or self._post_hooks)
-
-    def redact(self, text: str) -> str:
-        for pattern in self.redact_patterns:
-            text = pattern.sub("[REDACTED]", text)
-        return text
 
     def report_internal_error(self, where: str, exc: BaseException) -> None:
         """Count a telemetry failure and log it once per place: never raise into agent code."""

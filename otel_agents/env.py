@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,6 @@ from typing import Any
 from otel_agents.errors import ConfigurationError
 
 DEFAULT_OUTCOME_LOG = Path(".otel-agents") / "outcomes.jsonl"
-
-#: Patterns whose matches are replaced by ``[REDACTED]`` in captured content and metadata.
-DEFAULT_REDACT_PATTERNS: tuple[str, ...] = (
-    r"(?i)\b(?:api[_-]?key|secret|password|passwd|token|authorization)\b\s*[:=]\s*\S+",
-    r"\bsk-[A-Za-z0-9_\-]{16,}",
-    r"(?i)\bbearer\s+[A-Za-z0-9._\-]{16,}",
-    r"\bAKIA[0-9A-Z]{16}\b",
-)
-#: Metadata keys whose values are always redacted.
-DEFAULT_SECRET_KEYS = re.compile(
-    r"(?i)(?:password|passwd|secret|token|api[_-]?key|authorization|cookie)"
-)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -56,6 +43,9 @@ class Settings:
         default=4096, metadata={"env": "OTEL_AGENTS_MAX_VALUE_LENGTH"}
     )
     redact: bool = dataclasses.field(default=True, metadata={"env": "OTEL_AGENTS_REDACT"})
+    redact_pattern: str | None = dataclasses.field(
+        default=None, metadata={"env": "OTEL_AGENTS_REDACT_PATTERN"}
+    )
     otlp_endpoint: str | None = dataclasses.field(
         default=None, metadata={"env": "OTEL_EXPORTER_OTLP_ENDPOINT"}
     )

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,12 @@ from otel_agents.export.metrics import OutcomeMetrics
 from otel_agents.export.processor import OutcomeSink, OutcomeSpanProcessor
 from otel_agents.export.recent import RecentEvents
 from otel_agents.export.sampling import wrap_sampler
+from otel_agents.instrument import redaction
 from otel_agents.instrument import threads as _threads
 from otel_agents.semconv import Status
 
 _logger = logging.getLogger("otel_agents")
+REDACT_CALLBACK_ENV = "OTEL_AGENTS_REDACT_CALLBACK"
 _lock = threading.RLock()
 _current: Telemetry | None = None
 
@@ -113,6 +116,8 @@ def configure(
     capture_content: bool | None = None,
     max_value_length: int | None = None,
     redact: bool | None = None,
+    redact_pattern: str | None = None,
+    redact_callback: Callable[[str], str] | None = None,
     otlp_endpoint: str | None = None,
     otlp_protocol: str | None = None,
     kafka_bootstrap_servers: str | None = None,
@@ -153,12 +158,17 @@ def configure(
                 "capture_content": capture_content,
                 "max_value_length": max_value_length,
                 "redact": redact,
+                "redact_pattern": redact_pattern,
                 "otlp_endpoint": otlp_endpoint,
                 "otlp_protocol": otlp_protocol,
                 "kafka_bootstrap_servers": kafka_bootstrap_servers,
                 "kafka_topic": kafka_topic,
                 "emit_pending": emit_pending,
             }
+        )
+        redaction.compile_extra_pattern(
+            settings.redact_pattern,
+            "redact_pattern" if redact_pattern else "env OTEL_AGENTS_REDACT_PATTERN",
         )
         critical = tuple(critical_exceptions)
         for exc_type in critical:
@@ -204,9 +214,12 @@ def configure(
         RUNTIME.use_tracer_provider(provider)
         RUNTIME.capture_content = settings.capture_content
         RUNTIME.max_value_length = settings.max_value_length
-        if not settings.redact:
-            RUNTIME.redact_patterns = ()
-            RUNTIME.secret_keys = None
+        callback = redact_callback or redaction.load_callback(
+            os.environ.get(REDACT_CALLBACK_ENV), f"env {REDACT_CALLBACK_ENV}"
+        )
+        redaction.use_policy(
+            redaction.RedactionPolicy(settings.redact, settings.redact_pattern, callback)
+        )
         RUNTIME.critical_exceptions = critical
         if settings.propagate_to_threads:
             _threads.install()
@@ -321,6 +334,7 @@ def shutdown() -> None:
         if not telemetry.owns_provider:
             _detach_processor(telemetry)
         RUNTIME.use_tracer_provider(None)
+        redaction.use_policy(None)
 
 
 def _detach_processor(telemetry: Telemetry) -> None:

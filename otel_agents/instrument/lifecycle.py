@@ -19,6 +19,7 @@ from opentelemetry.trace import SpanKind
 from otel_agents import _otel_private, semconv
 from otel_agents._state import RUNTIME
 from otel_agents.events.jsonsafe import dumps_text, json_safe
+from otel_agents.instrument import redaction
 from otel_agents.instrument.action import (
     CURRENT_ACTION,
     Action,
@@ -91,7 +92,7 @@ def _capture_inputs(
     try:
         positional = args[1:] if spec.skip_first_argument else args
         payload: Any = {"args": positional, "kwargs": kwargs} if kwargs else list(positional)
-        text = RUNTIME.redact(
+        text = redaction.redact_text(
             dumps_text(json_safe(payload, RUNTIME.max_value_length), RUNTIME.max_value_length)
         )
         key = semconv.GEN_AI_TOOL_CALL_ARGUMENTS if spec.kind is ActionKind.TOOL else semconv.INPUT
@@ -124,7 +125,7 @@ def _result_attributes(spec: ActionSpec, action: Action, result: Any) -> dict[st
                 semconv.GEN_AI_TOOL_CALL_RESULT if spec.kind is ActionKind.TOOL else semconv.OUTPUT
             )
             limit = RUNTIME.max_value_length
-            attributes[key] = RUNTIME.redact(dumps_text(json_safe(result, limit), limit))
+            attributes[key] = redaction.redact_text(dumps_text(json_safe(result, limit), limit))
         return attributes
     except Exception as exc:
         RUNTIME.report_internal_error(f"reading the outcome of {spec.name}", exc)

@@ -20,6 +20,7 @@ from otel_agents import semconv
 from otel_agents._state import RUNTIME
 from otel_agents.events.jsonsafe import to_attribute_value, truncate_text
 from otel_agents.ids import event_id_for
+from otel_agents.instrument import redaction
 from otel_agents.instrument.action import ADDITIVE_ATTRIBUTES, CURRENT_ACTION, Action
 from otel_agents.semconv import Severity, Status
 
@@ -149,7 +150,6 @@ def outcome_attributes(action: Action, fields: Mapping[str, Any]) -> dict[str, A
 def metadata_attributes(metadata: Mapping[str, Any]) -> dict[str, Any]:
     """``agent.metadata.<key>`` attributes; secrets redacted, values JSON-safe and size-limited."""
     limit = RUNTIME.max_value_length
-    secret_keys = RUNTIME.secret_keys
     out: dict[str, Any] = {}
     try:
         items = list(metadata.items())
@@ -158,8 +158,8 @@ def metadata_attributes(metadata: Mapping[str, Any]) -> dict[str, Any]:
         return out
     for key, value in items:
         key_text = str(key)
-        if secret_keys is not None and secret_keys.search(key_text):
-            out[semconv.METADATA_PREFIX + key_text] = "[REDACTED]"
+        if redaction.is_secret_key(key_text):
+            out[semconv.METADATA_PREFIX + key_text] = redaction.REPLACEMENT
             continue
         out[semconv.METADATA_PREFIX + key_text] = to_attribute_value(value, limit)
     return out
