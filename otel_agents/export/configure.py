@@ -335,6 +335,7 @@ def shutdown() -> None:
             _detach_processor(telemetry)
         RUNTIME.use_tracer_provider(None)
         redaction.use_policy(None)
+        _threads.uninstall()  # configure() installed it; the host's pools are theirs again
 
 
 def _detach_processor(telemetry: Telemetry) -> None:

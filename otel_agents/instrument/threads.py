@@ -3,7 +3,8 @@
 ``contextvars`` do not cross into executor threads by themselves, so an agent that fans
 out tool calls to a pool would lose its parent span. ``configure()`` wraps
 ``ThreadPoolExecutor.submit`` to run each task in a copy of the submitter's context (as
-OpenTelemetry's threading instrumentation does); ``uninstall()`` restores it.
+OpenTelemetry's threading instrumentation does); ``shutdown()`` calls ``uninstall()``,
+which restores it.
 """
 
 from __future__ import annotations
