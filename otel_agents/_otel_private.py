@@ -7,6 +7,10 @@ silently disabling a fast path.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
+from opentelemetry import context
 from opentelemetry import trace as _trace_api
 
 
@@ -18,3 +22,20 @@ def global_tracer_provider_is_set() -> bool:
     when no SDK exists, so they read the module global the API itself uses.
     """
     return _trace_api._TRACER_PROVIDER is not None
+
+
+@contextlib.contextmanager
+def suppress_instrumentation() -> Iterator[None]:
+    """Run a block with OpenTelemetry's suppress-instrumentation key set.
+
+    Instrumented clients used by a sink (HTTP, Kafka) then make no spans of their own,
+    so exporting never traces itself. The key is named privately in the API, but every
+    contrib instrumentation and the SDK's own batch processor use it; the public
+    ``opentelemetry.instrumentation.utils.suppress_instrumentation`` does this same thing
+    but imports the whole instrumentation package.
+    """
+    token = context.attach(context.set_value(context._SUPPRESS_INSTRUMENTATION_KEY, True))
+    try:
+        yield
+    finally:
+        context.detach(token)

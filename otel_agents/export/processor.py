@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
-from otel_agents import semconv
+from otel_agents import _otel_private, semconv
 from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.ids import EVENT_TYPE_PENDING
 
@@ -193,11 +193,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         if not batch:
             return
         self.processed += len(batch)
-        for sink in self._sinks:
-            try:
-                sink.export_events(batch)
-            except Exception:
-                _logger.exception("otel-agents: sink %r failed", sink)
+        self._to_sinks(batch)
 
     def _export_pending_batch(self) -> None:
         started = self._started
@@ -224,11 +220,16 @@ class OutcomeSpanProcessor(SpanProcessor):
         if not batch:
             return
         self.pending_emitted += len(batch)
-        for sink in self._sinks:
-            try:
-                sink.export_events(batch)
-            except Exception:
-                _logger.exception("otel-agents: sink %r failed", sink)
+        self._to_sinks(batch)
+
+    def _to_sinks(self, batch: list[OutcomeEvent]) -> None:
+        # Under the suppress key: a sink's instrumented client must not trace the export.
+        with _otel_private.suppress_instrumentation():
+            for sink in self._sinks:
+                try:
+                    sink.export_events(batch)
+                except Exception:
+                    _logger.exception("otel-agents: sink %r failed", sink)
 
     def _run(self) -> None:
         while not self._shutdown:

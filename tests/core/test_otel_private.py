@@ -26,3 +26,12 @@ def test_the_module_global_it_reads_still_exists() -> None:
 
     assert hasattr(trace, "_TRACER_PROVIDER")
     assert isinstance(_otel_private.global_tracer_provider_is_set(), bool)
+
+
+def test_suppress_instrumentation_is_seen_by_contrib_instrumentations() -> None:
+    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+    assert is_instrumentation_enabled()
+    with _otel_private.suppress_instrumentation():
+        assert not is_instrumentation_enabled()
+    assert is_instrumentation_enabled()
