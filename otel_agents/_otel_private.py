@@ -8,7 +8,8 @@ silently disabling a fast path.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from opentelemetry import context
 from opentelemetry import trace as _trace_api
@@ -39,3 +40,41 @@ def suppress_instrumentation() -> Iterator[None]:
         yield
     finally:
         context.detach(token)
+
+
+def plain_attributes(span: Any) -> dict[str, Any] | None:
+    """A copy of a finished SDK span's attributes, or None when the shape is not known.
+
+    The SDK's public ``attributes`` is a read-only view over a locked ``BoundedAttributes``:
+    copying through it costs ~2 µs a span, reading the plain dict behind it ~0.1 µs, and
+    this runs once per outcome on the export thread.
+    """
+    bounded = getattr(span, "_attributes", None)
+    inner = getattr(bounded, "_dict", None)
+    return dict(inner) if isinstance(inner, dict) else None
+
+
+def remove_span_processors(provider: Any, processors: Iterable[Any]) -> bool:
+    """Detach ``processors`` from an SDK ``TracerProvider``; False if its shape is unknown.
+
+    The SDK has no ``remove_span_processor``; ``shutdown()`` must leave an application's
+    own provider as it found it, so it rebuilds the provider's processor tuple.
+    """
+    active = getattr(provider, "_active_span_processor", None)
+    current = getattr(active, "_span_processors", None)
+    if active is None or current is None:
+        return False
+    ours = {id(p) for p in processors}
+    active._span_processors = tuple(p for p in current if id(p) not in ours)
+    return True
+
+
+def initialize_sdk_from_environment() -> None:
+    """Build the SDK from the standard ``OTEL_*`` variables, exactly as a distro does.
+
+    Auto-instrumentation under plain ``python`` (or ``opentelemetry-instrument`` with no
+    distro) has nobody else to do it; the SDK exposes this only privately.
+    """
+    from opentelemetry.sdk._configuration import _initialize_components
+
+    _initialize_components()

@@ -19,7 +19,7 @@ from typing import Any
 
 from opentelemetry.trace import StatusCode
 
-from otel_agents import semconv
+from otel_agents import _otel_private, semconv
 from otel_agents.events import schema as schema_files
 from otel_agents.events.jsonsafe import dumps, json_safe, truncate_text
 from otel_agents.ids import EVENT_TYPE_OUTCOME, EVENT_TYPE_PENDING, event_id_for
@@ -443,12 +443,9 @@ _METADATA_PREFIX_LENGTH = len(_METADATA_PREFIX)
 
 
 def _attributes_of(span: Any) -> dict[str, Any]:
-    # The SDK's public ``attributes`` is a read-only view over a locked mapping: copying
-    # through it costs ~2 µs a span, reading the plain dict behind it ~0.1 µs.
-    bounded = getattr(span, "_attributes", None)
-    inner = getattr(bounded, "_dict", None)
-    if isinstance(inner, dict):
-        return dict(inner)
+    plain = _otel_private.plain_attributes(span)
+    if plain is not None:
+        return plain
     return dict(span.attributes) if span.attributes else {}
 
 

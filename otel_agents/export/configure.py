@@ -23,6 +23,7 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
+from otel_agents import _otel_private
 from otel_agents._state import RUNTIME
 from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings
 from otel_agents.errors import ConfigurationError
@@ -339,13 +340,9 @@ def shutdown() -> None:
 
 
 def _detach_processor(telemetry: Telemetry) -> None:
-    # The SDK has no remove_span_processor; rebuild its processor tuple without ours.
-    active = getattr(telemetry.tracer_provider, "_active_span_processor", None)
-    processors = getattr(active, "_span_processors", None)
-    if active is None or processors is None:
-        return
-    ours = {id(telemetry.processor), *(id(p) for p in telemetry.extra_processors)}
-    active._span_processors = tuple(p for p in processors if id(p) not in ours)
+    _otel_private.remove_span_processors(
+        telemetry.tracer_provider, [telemetry.processor, *telemetry.extra_processors]
+    )
 
 
 def force_flush(timeout_millis: int = 10000) -> bool:
