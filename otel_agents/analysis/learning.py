@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from otel_agents.analysis.tally import Tally
 from otel_agents.events.feedback import FeedbackEvent
 from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.export.feedback import sent_feedback
@@ -29,10 +30,6 @@ TREND_THRESHOLD = 0.05
 MIN_WINDOW = 4
 _SUCCESS = "SUCCESS"
 _PENDING = "PENDING"
-# Corrections say the action was wrong, so they count against the positive rate;
-# suggestions are neutral.
-_POSITIVE_KINDS = frozenset({"positive"})
-_RATED_KINDS = frozenset({"positive", "negative", "correction"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,7 +171,7 @@ def summarize(
 ) -> LearningSummary:
     """A LearningSummary of ``agent`` from any events and feedback (others are skipped)."""
     samples: list[Sample] = []
-    errors: collections.Counter[str] = collections.Counter()
+    tally = Tally("agent", agent)  # the same figures as status and monitor
     event_ids: set[str] = set()
     for event in events:
         data = event.data() if isinstance(event, OutcomeEvent) else event
@@ -184,35 +181,29 @@ def summarize(
         if sample is None:
             continue
         samples.append(sample)
+        tally.add_outcome(data)
         event_ids.add(str(data.get("event_id")))
-        if not sample.ok and data.get("error_type"):
-            errors[str(data["error_type"])] += 1
-    rated = positive = count = 0
     reasons: collections.Counter[str] = collections.Counter()
     for item in feedback:
         data = item.data() if isinstance(item, FeedbackEvent) else item
         if data.get("agent_name") != agent and data.get("event_id") not in event_ids:
             continue
-        count += 1
-        kind = data.get("kind")
-        rated += kind in _RATED_KINDS
-        positive += kind in _POSITIVE_KINDS
+        tally.add_feedback(str(data.get("kind")))
         reason = reason_of(data)
         if reason is not None:
             reasons[reason] += 1
     windows = [
         window_stats(samples[start : start + window]) for start in range(0, len(samples), window)
     ][-12:]
-    overall = window_stats(samples)
     return LearningSummary(
         agent=agent,
-        calls=len(samples),
-        success_rate=overall.success_rate,
-        feedback_count=count,
-        positive_rate=positive / rated if rated else None,
+        calls=tally.calls,
+        success_rate=tally.success_rate,
+        feedback_count=tally.feedback_count,
+        positive_rate=tally.positive_rate,
         trend=trend_of(samples, window),
         windows=windows,
-        top_errors=errors.most_common(5),
+        top_errors=tally.errors.most_common(5),
         negative_reasons=reasons.most_common(5),
     )
 
