@@ -248,10 +248,10 @@ def test_forked_workers_get_their_own_producer(
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     _agent_calls(provider, 10)  # the parent's producer is live before the fork
-    parent_producer = exporter._producer
+    parent_producer = exporter._core.producer
 
     def worker() -> None:
-        assert exporter._producer is not parent_producer
+        assert exporter._core.producer is not parent_producer
         _agent_calls(provider, 25)
         provider.shutdown()
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import collections
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.percentile import percentile
 
 SUCCESS = "SUCCESS"
 PENDING = "PENDING"
@@ -26,14 +27,6 @@ LATENCY_WINDOW = 10_000
 #: Feedback kinds that rate an action; corrections count against it, suggestions are neutral.
 RATED_FEEDBACK = frozenset({"positive", "negative", "correction"})
 _KIND_ORDER = {"workflow": 0, "agent": 1, "tool": 2}
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Nearest-rank percentile (``q`` in 0..1): a value that was actually observed."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered), math.ceil(q * len(ordered))) - 1)]
 
 
 def number(value: Any) -> float | None:

@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
@@ -36,6 +36,9 @@ from otel_agents.export.sampling import wrap_sampler
 from otel_agents.instrument import redaction
 from otel_agents.instrument import threads as _threads
 from otel_agents.semconv import Status
+
+if TYPE_CHECKING:
+    from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 
 _logger = logging.getLogger("otel_agents")
 REDACT_CALLBACK_ENV = "OTEL_AGENTS_REDACT_CALLBACK"
@@ -66,6 +69,9 @@ class Telemetry:
         self.extra_processors = list(extra_processors)
         #: The MeterProvider configure() created (OTLP metrics), else None.
         self.meter_provider = meter_provider
+        #: The Kafka outcome exporter configure() created, else None (feedback shares
+        #: its settings and spool).
+        self.kafka_exporter: KafkaOutcomeExporter | None = None
         self._closed = False
 
     @property
@@ -228,6 +234,7 @@ def configure(
         _current = Telemetry(
             settings, provider, processor, recent, log, owns_provider, extra, meter_provider
         )
+        _current.kafka_exporter = kafka_sink
         atexit.register(_current.shutdown)
         return _current
 
@@ -304,18 +311,18 @@ def _kafka_sink(
     settings: Settings,
     producer_config: Mapping[str, Any] | None,
     spool_dir: str | Path | None,
-) -> OutcomeSink | None:
+) -> KafkaOutcomeExporter | None:
     if not settings.kafka_bootstrap_servers:
         return None
+    # Imported only when Kafka is configured: confluent-kafka costs ~40 ms to import.
     from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 
-    sink: OutcomeSink = KafkaOutcomeExporter(
+    return KafkaOutcomeExporter(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         topic=settings.kafka_topic,
         producer_config=producer_config,
         spool_dir=spool_dir,
     )
-    return sink
 
 
 def get_telemetry() -> Telemetry | None:

@@ -14,13 +14,16 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import orjson
 
 from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings
 from otel_agents.events.feedback import FeedbackEvent
 from otel_agents.export._jsonl_file import JsonLinesFile
+
+if TYPE_CHECKING:
+    from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 
 _logger = logging.getLogger("otel_agents")
 
@@ -85,12 +88,10 @@ def current_route() -> _Route:
     from otel_agents.export.configure import get_telemetry
 
     telemetry = get_telemetry()
-    exporter: Any = None
+    exporter: KafkaOutcomeExporter | None = None
     if telemetry is not None:
         settings = telemetry.settings
-        for sink in telemetry.sinks:
-            if type(sink).__name__ == "KafkaOutcomeExporter":
-                exporter = sink
+        exporter = telemetry.kafka_exporter
     else:
         settings = Settings.from_env()
     if settings.kafka_bootstrap_servers:
@@ -139,11 +140,14 @@ class _LogRoute:
 
 
 class _KafkaRoute:
-    """A small producer of our own: feedback is rare, and must not wait behind outcomes."""
+    """A small producer core of our own: feedback is rare, and must not wait behind outcomes.
 
-    def __init__(self, servers: str, topic: str, exporter: Any) -> None:
-        from confluent_kafka.cimpl import Producer
+    It shares the outcome exporter's settings and spool when there is one, so replay
+    delivers both; the rules for produce, failures and shutdown are the core's.
+    """
 
+    def __init__(self, servers: str, topic: str, exporter: KafkaOutcomeExporter | None) -> None:
+        from otel_agents.export.kafka.producer import ProducerCore
         from otel_agents.export.kafka.settings import resolve_settings
 
         if exporter is not None:
@@ -159,110 +163,53 @@ class _KafkaRoute:
                 shutdown_timeout_millis=None,
             )
         self._settings = settings
-        self._exporter = exporter
-        self._spool: Any = exporter.spool if exporter is not None else None
         self.topic = topic
-        config: dict[str, Any] = dict(settings.producer_config)
-        config["client.id"] = "otel-agents-feedback"
-        # A person is waiting on the CLI; one record gains nothing from batching.
-        config["linger.ms"] = 5
-        config["error_cb"] = self._on_error
-        # librdkafka logs each refused connection to stderr; error_cb already reports
-        # them once, and a CLI or a live monitor screen must not be flooded.
-        config.setdefault("log_level", 2)
-        self._producer = Producer(config)
-        self._warned = False
-        self.sent = 0
-        self.failed = 0
-        self.spooled = 0
-        self._failed_since_flush = 0
+        self._core = ProducerCore(
+            settings,
+            exporter.spool if exporter is not None else None,
+            what="feedback",
+            headers_of=_headers_of,
+            config_overrides={
+                "client.id": "otel-agents-feedback",
+                # A person is waiting on the CLI; one record gains nothing from batching.
+                "linger.ms": 5,
+                # librdkafka logs each refused connection; error_cb already reports it
+                # once, and a CLI or a live monitor screen must not be flooded.
+                "log_level": 2,
+            },
+        )
+        self._failed_at_flush = 0
         self._pid = os.getpid()
         atexit.register(self.flush, 3.0)
 
+    @property
+    def sent(self) -> int:
+        return self._core.sent
+
+    @property
+    def failed(self) -> int:
+        return self._core.failed
+
+    @property
+    def spooled(self) -> int:
+        return self._core.spooled
+
     def send(self, event: FeedbackEvent) -> None:
-        value = event.to_json_bytes()
         key = (event.trace_id or event.event_id).encode()
-        headers = self._headers(event)
-        try:
-            self._producer.produce(
-                self.topic, value, key, headers=headers, on_delivery=self._on_delivery
-            )
-        except BufferError:
-            self._producer.poll(0)
-            try:
-                self._producer.produce(
-                    self.topic, value, key, headers=headers, on_delivery=self._on_delivery
-                )
-            except Exception:
-                self._fail(value, key, headers)
-        except Exception:
-            self._fail(value, key, headers)
-        self._producer.poll(0)
-
-    def _headers(self, event: FeedbackEvent) -> list[tuple[str, str | bytes | None]]:
-        headers: list[tuple[str, str | bytes | None]] = [
-            ("content-type", b"application/cloudevents+json; charset=UTF-8"),
-            ("schema-version", event.schema_version.encode()),
-        ]
-        if event.traceparent is not None:
-            headers.insert(0, ("traceparent", event.traceparent.encode()))
-        return headers
-
-    def _on_delivery(self, err: Any, msg: Any) -> None:
-        if err is None:
-            self.sent += 1
-            return
-        value = msg.value()
-        if value is not None:
-            # Delivery reports carry no headers: rebuild them from the record itself.
-            try:
-                event = FeedbackEvent.from_dict(orjson.loads(value))
-                headers = self._headers(event)
-            except Exception:
-                headers = []
-            self._fail(value, msg.key(), headers)
-
-    def _on_error(self, err: Any) -> None:
-        if not self._warned:
-            self._warned = True
-            _logger.warning(
-                "otel-agents: Kafka at %s is unreachable for feedback (%s); failed records "
-                "are spooled for replay",
-                self._settings.bootstrap_servers,
-                err.str(),
-            )
-
-    def _fail(self, value: bytes, key: bytes | None, headers: list[tuple[str, Any]]) -> None:
-        self.failed += 1
-        self._failed_since_flush += 1
-        try:
-            from otel_agents.export.kafka.spool import Spool, SpoolRecord
-
-            if self._spool is None:
-                s = self._settings
-                self._spool = Spool(s.spool_dir, s.spool_max_bytes, s.spool_fsync)
-            record = SpoolRecord(
-                self.topic, key, value, [(k, v) for k, v in headers if isinstance(v, bytes)]
-            )
-            if self._spool.append(record):
-                self.spooled += 1
-        except Exception:
-            _logger.exception("otel-agents: feedback lost (Kafka and spool both failed)")
+        self._core.produce(self.topic, event.to_json_bytes(), key, _headers(event))
+        self._core.poll(0)
 
     def flush(self, timeout_s: float) -> bool:
         if os.getpid() != self._pid:
             return True  # a forked child does not own the parent's producer
         try:
-            left = int(self._producer.flush(timeout_s))
+            left = self._core.flush(timeout_s)
             if left:
-                # Purged records get _PURGE_* delivery reports, which spool them.
-                self._producer.purge(in_queue=True, in_flight=True, blocking=False)
-                self._producer.flush(1.0)
-            if self._spool is not None and self._exporter is None:
-                self._spool.close()
-                self._spool = None
-            failed, self._failed_since_flush = self._failed_since_flush, 0
-            return left == 0 and failed == 0
+                self._core.close(0)  # purges: purged records are spooled
+            self._core.close_own_spool()
+            failed = self._core.failed
+            new_failures, self._failed_at_flush = failed - self._failed_at_flush, failed
+            return left == 0 and new_failures == 0
         except Exception:
             _logger.exception("otel-agents: flushing feedback failed")
             return False
@@ -273,8 +220,24 @@ class _KafkaRoute:
     def close(self) -> None:
         atexit.unregister(self.flush)
         with contextlib.suppress(Exception):
-            self._producer.purge(in_queue=True, in_flight=True, blocking=False)
-            self._producer.poll(0)
-        if self._spool is not None and self._exporter is None:
-            self._spool.close()
-            self._spool = None
+            self._core.producer.purge(in_queue=True, in_flight=True, blocking=False)
+            self._core.poll(0)
+        self._core.close_own_spool()
+
+
+def _headers(event: FeedbackEvent) -> list[tuple[str, str | bytes | None]]:
+    headers: list[tuple[str, str | bytes | None]] = [
+        ("content-type", b"application/cloudevents+json; charset=UTF-8"),
+        ("schema-version", event.schema_version.encode()),
+    ]
+    if event.traceparent is not None:
+        headers.insert(0, ("traceparent", event.traceparent.encode()))
+    return headers
+
+
+def _headers_of(value: bytes) -> list[tuple[str, str | bytes | None]]:
+    # Delivery reports carry no headers: rebuild them from the record itself.
+    try:
+        return _headers(FeedbackEvent.from_dict(orjson.loads(value)))
+    except Exception:
+        return []
