@@ -1,4 +1,8 @@
-"""Settings of otel-agents: one dataclass whose fields name their environment variables.
+"""Every ``OTEL_AGENTS_*`` variable, in one registry; and ``Settings``, read from them.
+
+``VARIABLES`` lists each variable once with its default, its kind (how it is parsed) and
+one line of documentation; README's tables are checked against it by a test. ``Settings``
+is one dataclass whose fields name their variables (the ones ``configure()`` reads).
 
 Precedence: an argument to ``configure()`` beats the environment, which beats the default.
 Invalid values fail at configuration time with a ``ConfigurationError`` naming the
@@ -16,6 +20,44 @@ from typing import Any
 from otel_agents.errors import ConfigurationError
 
 DEFAULT_OUTCOME_LOG = Path(".otel-agents") / "outcomes.jsonl"
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvVar:
+    """One environment variable: name, documented default, how it is parsed, what it does."""
+
+    name: str
+    default: str
+    kind: str  # bool, int, path, text, regex, module:function, size, json, patterns, prefix
+    doc: str
+
+
+VARIABLES: tuple[EnvVar, ...] = (
+    EnvVar("OTEL_AGENTS_OUTCOME_LOG", ".otel-agents/outcomes.jsonl", "path", "the outcome log"),
+    EnvVar("OTEL_AGENTS_RECENT_EVENTS", "1000", "int", "size of the recent_events() buffer"),
+    EnvVar("OTEL_AGENTS_CAPTURE_CONTENT", "false", "bool", "capture inputs/outputs"),
+    EnvVar("OTEL_AGENTS_MAX_VALUE_LENGTH", "4096", "int", "longest captured/metadata value"),
+    EnvVar("OTEL_AGENTS_REDACT", "true", "bool", "redact secrets in content and metadata"),
+    EnvVar("OTEL_AGENTS_REDACT_PATTERN", "", "regex", "one more pattern to redact"),
+    EnvVar("OTEL_AGENTS_REDACT_CALLBACK", "", "module:function", "a function applied to content"),
+    EnvVar("OTEL_AGENTS_MAX_QUEUE_SIZE", "16384", "int", "finished spans waiting for export"),
+    EnvVar("OTEL_AGENTS_EXPORT_INTERVAL_MS", "100", "int", "how often the event worker wakes"),
+    EnvVar("OTEL_AGENTS_PROPAGATE_TO_THREADS", "true", "bool", "context into thread pools"),
+    EnvVar("OTEL_AGENTS_EMIT_PENDING", "false", "bool", "PENDING events for runs in flight"),
+    EnvVar("OTEL_AGENTS_FEEDBACK_LOG", "feedback.jsonl", "path", "the local feedback log"),
+    EnvVar("OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS", "", "text", "Kafka host:port[,host:port]"),
+    EnvVar("OTEL_AGENTS_KAFKA_TOPIC", "agent-outcomes", "text", "topic of OutcomeEvents"),
+    EnvVar("OTEL_AGENTS_KAFKA_FEEDBACK_TOPIC", "agent-feedback", "text", "topic of feedback"),
+    EnvVar("OTEL_AGENTS_KAFKA_PRODUCER_CONFIG", "", "json", "librdkafka producer properties"),
+    EnvVar("OTEL_AGENTS_KAFKA_PRODUCER_", "", "prefix", "one librdkafka property each"),
+    EnvVar("OTEL_AGENTS_KAFKA_SPOOL_DIR", "", "path", "where undelivered records wait"),
+    EnvVar("OTEL_AGENTS_KAFKA_SPOOL_MAX_BYTES", "256MiB", "size", "largest spool"),
+    EnvVar("OTEL_AGENTS_KAFKA_SPOOL_FSYNC", "interval", "text", "spool durability policy"),
+    EnvVar("OTEL_AGENTS_KAFKA_SHUTDOWN_TIMEOUT_MS", "3000", "int", "longest wait at shutdown"),
+    EnvVar("OTEL_AGENTS_AUTO_INSTRUMENT", "", "bool", "auto-instrument at interpreter start"),
+    EnvVar("OTEL_AGENTS_TARGETS", "", "patterns", "what auto-instrumentation wraps"),
+)
+"""The registry: every ``OTEL_AGENTS_*`` variable otel-agents reads."""
 
 
 def _env(name: str, default: str | None = None) -> str | None:
