@@ -18,7 +18,7 @@ import otel_agents as oa
 from otel_agents.events.feedback import FeedbackEvent, load_feedback_schema
 from otel_agents.monitor.kafka_source import KafkaSource
 from otel_agents.monitor.state import MonitorState
-from tests.kafka_broker import create_topic, read_topic
+from tests.kafka.broker import create_topic, read_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,7 +123,7 @@ def test_cli_feedback_to_kafka(kafka_bootstrap: str, feedback_topic: str) -> Non
 def test_broker_down_never_raises_and_spools(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.kafka_broker import free_port
+    from tests.kafka.broker import free_port
 
     monkeypatch.setenv("OTEL_AGENTS_KAFKA_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setenv("OTEL_AGENTS_KAFKA_PRODUCER_MESSAGE_TIMEOUT_MS", "500")

@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from otel_agents.errors import ConfigurationError
 from otel_agents.events.outcome import SCHEMA_VERSION, OutcomeEvent, load_schema
 from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
-from tests.kafka_broker import create_topic, read_topic, sarama_partition
+from tests.kafka.broker import create_topic, read_topic, sarama_partition
 
 pytestmark = pytest.mark.integration
 
@@ -152,7 +152,7 @@ def test_event_too_large_for_the_topic_is_cut_further_and_delivered(
 
 
 def test_no_broker_shutdown_is_bounded_and_everything_is_spooled(tmp_path: Path) -> None:
-    from tests.kafka_broker import free_port
+    from tests.kafka.broker import free_port
 
     exporter = KafkaOutcomeExporter(
         bootstrap_servers=f"127.0.0.1:{free_port()}",

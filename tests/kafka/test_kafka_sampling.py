@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.sampling import (
 import otel_agents as oa
 from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.export.sampling import OutcomeSampler
-from tests.kafka_broker import read_topic
+from tests.kafka.broker import read_topic
 
 
 def test_sampler_records_outcome_spans_it_would_drop() -> None:

@@ -1,6 +1,6 @@
 """Nothing is lost: broker late, broker killed, app stopped while the broker is down, full queue.
 
-Each test runs the agent application (tests/kafka_app.py) in a subprocess against a broker
+Each test runs the agent application (tests/kafka/app.py) in a subprocess against a broker
 of its own, then counts distinct event_ids with a real consumer.
 """
 
@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from otel_agents.events.outcome import OutcomeEvent
-from tests.kafka_broker import KafkaBroker, read_topic
+from tests.kafka.broker import KafkaBroker, read_topic
 
 pytestmark = pytest.mark.integration
 
-_ROOT = Path(__file__).resolve().parent.parent
+_ROOT = Path(__file__).resolve().parents[2]
 # Agent code must never wait on Kafka: allow scheduler noise on a busy 2-core machine
 # (JVM + app + consumer), not a network timeout.
 _MAX_CALL_P99_MS = 5.0
@@ -34,7 +34,7 @@ def _app(broker: KafkaBroker, spool: Path, topic: str, *args: str) -> subprocess
         [
             sys.executable,
             "-m",
-            "tests.kafka_app",
+            "tests.kafka.app",
             "--bootstrap",
             broker.bootstrap,
             "--topic",
