@@ -135,7 +135,7 @@ def _result_attributes(spec: ActionSpec, action: Action, result: Any) -> dict[st
 # --- the lifecycle, once ------------------------------------------------------------
 
 
-def begin(spec: ActionSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Action | None:
+def begin(spec: ActionSpec) -> Action | None:
     """Open the call's span, or None when telemetry should stay out of the way."""
     if RUNTIME.bypass_possible and not _otel_private.global_tracer_provider_is_set():
         return None  # no SDK and no hooks: not even a no-op span
@@ -228,7 +228,7 @@ def wrap_callable(fn: F, spec: ActionSpec) -> F:
 def _wrap_function(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        action = begin(spec, args, kwargs)
+        action = begin(spec)
         if action is None:
             return fn(*args, **kwargs)
         tokens = attach(action.span, action)
@@ -255,7 +255,7 @@ def _wrap_function(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., An
 def _wrap_coroutine(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., Any]:
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        action = begin(spec, args, kwargs)
+        action = begin(spec)
         if action is None:
             return await fn(*args, **kwargs)
         tokens = attach(action.span, action)
@@ -284,7 +284,7 @@ def _wrap_generator(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., A
     # body runs: between yields the consumer's own context is in force.
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        action = begin(spec, args, kwargs)
+        action = begin(spec)
         if action is None:
             return (yield from fn(*args, **kwargs))
         result: Any = None
@@ -366,7 +366,7 @@ def _end_sync(
 def _wrap_async_generator(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., Any]:
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        action = begin(spec, args, kwargs)
+        action = begin(spec)
         generator: Any = None
         error: BaseException | None = None
         tokens = attach(action.span, action) if action is not None else None
