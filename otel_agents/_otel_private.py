@@ -14,6 +14,12 @@ from typing import Any
 from opentelemetry import context
 from opentelemetry import trace as _trace_api
 
+#: The OTel API module's globals and the name of its provider global. The decorators read
+#: ``TRACE_API_GLOBALS[TRACER_PROVIDER_KEY] is None`` inline on every call when no SDK
+#: exists: one dict lookup, where a function call would double the cost of the bypass.
+TRACE_API_GLOBALS: dict[str, Any] = vars(_trace_api)
+TRACER_PROVIDER_KEY = "_TRACER_PROVIDER"
+
 
 def global_tracer_provider_is_set() -> bool:
     """Whether anyone has set a global tracer provider (the SDK's or another).

@@ -41,6 +41,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 _INTERNAL = SpanKind.INTERNAL
 _BUILTIN_RESULT_TYPES = (str, bytes, int, float, bool, list, tuple, set, type(None))
 _Tokens = Any
+_API_GLOBALS = _otel_private.TRACE_API_GLOBALS
+_PROVIDER_KEY = _otel_private.TRACER_PROVIDER_KEY
 
 # --- per-call helpers ---------------------------------------------------------------
 
@@ -136,9 +138,13 @@ def _result_attributes(spec: ActionSpec, action: Action, result: Any) -> dict[st
 
 
 def begin(spec: ActionSpec) -> Action | None:
-    """Open the call's span, or None when telemetry should stay out of the way."""
-    if RUNTIME.bypass_possible and not _otel_private.global_tracer_provider_is_set():
-        return None  # no SDK and no hooks: not even a no-op span
+    """Open the call's span, or None when telemetry should stay out of the way.
+
+    The function and coroutine shells check the bypass inline first (no SDK and no hooks: not
+    even a no-op span); it is repeated here so the rule reads in one place.
+    """
+    if RUNTIME.bypass_possible and _API_GLOBALS[_PROVIDER_KEY] is None:
+        return None
     action = start_action(spec)
     span = action.span
     if (
@@ -228,6 +234,8 @@ def wrap_callable(fn: F, spec: ActionSpec) -> F:
 def _wrap_function(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if RUNTIME.bypass_possible and _API_GLOBALS[_PROVIDER_KEY] is None:
+            return fn(*args, **kwargs)  # the bypass of begin(), inline: the hottest path
         action = begin(spec)
         if action is None:
             return fn(*args, **kwargs)
@@ -255,6 +263,8 @@ def _wrap_function(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., An
 def _wrap_coroutine(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., Any]:
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if RUNTIME.bypass_possible and _API_GLOBALS[_PROVIDER_KEY] is None:
+            return await fn(*args, **kwargs)
         action = begin(spec)
         if action is None:
             return await fn(*args, **kwargs)

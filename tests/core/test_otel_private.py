@@ -78,3 +78,10 @@ def test_initialize_sdk_from_environment_builds_a_provider() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "opentelemetry.sdk.trace"
+
+
+def test_trace_api_globals_hold_the_provider_global() -> None:
+    from opentelemetry import trace
+
+    assert _otel_private.TRACER_PROVIDER_KEY in _otel_private.TRACE_API_GLOBALS
+    assert _otel_private.TRACE_API_GLOBALS is vars(trace)
