@@ -105,20 +105,20 @@ def run(args: argparse.Namespace) -> int:
 
 def _route_feedback_like_the_source(args: argparse.Namespace) -> None:
     """POSTed feedback goes where the feed reads it back: the same broker or log."""
-    from otel_agents import _feedback_transport
+    from otel_agents.export import feedback_routes
 
     servers = args.bootstrap_servers or os.environ.get("OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS")
     if args.log is None and servers:
         os.environ["OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS"] = servers
         if args.feedback_topic:
-            os.environ[_feedback_transport.ENV_FEEDBACK_TOPIC] = args.feedback_topic
+            os.environ[feedback_routes.ENV_FEEDBACK_TOPIC] = args.feedback_topic
         return
     os.environ.pop("OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS", None)
     if args.feedback_log is not None:
-        os.environ[_feedback_transport.ENV_FEEDBACK_LOG] = str(args.feedback_log)
+        os.environ[feedback_routes.ENV_FEEDBACK_LOG] = str(args.feedback_log)
     elif args.log is not None:
-        os.environ[_feedback_transport.ENV_FEEDBACK_LOG] = str(
-            _feedback_transport.feedback_log_path(args.log)
+        os.environ[feedback_routes.ENV_FEEDBACK_LOG] = str(
+            feedback_routes.feedback_log_path(args.log)
         )
 
 

@@ -43,11 +43,11 @@ _PAGE_HEADERS = {
 
 def send_feedback_like_the_api(event: Any) -> bool:
     """Send through the same route as ``oa.feedback`` and wait for the delivery report."""
-    from otel_agents import _feedback_transport
-    from otel_agents.feedback import publish
+    from otel_agents.export import feedback_routes
+    from otel_agents.export.feedback import publish
 
     publish(event)
-    return _feedback_transport.flush(10.0)
+    return feedback_routes.flush(10.0)
 
 
 async def _http_problem(request: Request, exc: Exception) -> Response:

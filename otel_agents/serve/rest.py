@@ -15,7 +15,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from otel_agents.feedback import FeedbackEvent, build_feedback_event
+from otel_agents.events.feedback import FeedbackEvent
+from otel_agents.export.feedback import build_feedback_event
 from otel_agents.serve import schemas
 from otel_agents.serve.feed import LiveFeed
 from otel_agents.serve.openapi import openapi_document

@@ -52,7 +52,7 @@ def def_validator(name: str) -> Any:
 @functools.cache
 def feedback_event_validator() -> Any:
     """The FeedbackEvent v1 schema's validator: what POST /api/v1/feedback will produce."""
-    from otel_agents.feedback import load_feedback_schema
+    from otel_agents.events.feedback import load_feedback_schema
 
     return _validator(load_feedback_schema())
 
