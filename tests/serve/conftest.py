@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.kafka_broker import create_topic
+from tests.kafka.broker import create_topic
 
 TOKEN = "test-token-0123456789abcdef"
 

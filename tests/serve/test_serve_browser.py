@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.kafka_broker import read_topic
+from tests.kafka.broker import read_topic
 from tests.serve.conftest import StartServer, run_demo
 
 ARTIFACTS = Path(

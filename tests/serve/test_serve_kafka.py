@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
-from tests.kafka_broker import read_topic
+from tests.kafka.broker import read_topic
 from tests.serve.conftest import StartServer, outcome_lines, run_demo
 
 _FIGURES = ("calls", "success_rate", "p50_ms", "p95_ms", "total_tokens", "cost_usd")
