@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
+from otel_agents.serve import schemas
 from tests.kafka.broker import read_topic
 from tests.serve.conftest import StartServer, outcome_lines, run_demo
 
@@ -137,6 +138,8 @@ def test_websocket_clients_receive_every_event_of_their_subscription_in_order(
                 e["event_id"] for e in expected if e["trace_id"] == trace
             ]
         assert not any(m["type"] == "dropped" for m in messages)
+        for message in messages:  # every message matches the schema shipped for its type
+            schemas.validator(f"{message['type']}.json").validate(message)
     thoughts = [m for m in frames["all"] if m["type"] == "thought_update"]
     assert len(thoughts) == sum(
         1 for e in on_topic for ev in e["events"] if ev["name"] == "agent.thought"
