@@ -134,8 +134,8 @@ def _produce_floor(bootstrap: str, topic: str, serialise_us: float) -> dict[str,
 
 def case_produce(bootstrap: str, topic: str, spool: str) -> dict[str, Any]:
     _pin_one_core()
-    from otel_agents.event import OutcomeEvent
-    from otel_agents.exporters.kafka import KafkaOutcomeExporter
+    from otel_agents.events.outcome import OutcomeEvent
+    from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 
     spans = _spans(20_000)
     exporter = KafkaOutcomeExporter(bootstrap_servers=bootstrap, topic=topic, spool_dir=spool)
@@ -238,7 +238,7 @@ def case_bsp(bootstrap: str, topic: str, spool: str) -> dict[str, Any]:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     import otel_agents as oa
-    from otel_agents.exporters.kafka import KafkaOutcomeExporter
+    from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 
     exporter = KafkaOutcomeExporter(bootstrap_servers=bootstrap, topic=topic, spool_dir=spool)
     provider = TracerProvider()
@@ -323,7 +323,7 @@ def case_latency(bootstrap: str, topic: str, spool: str) -> dict[str, Any]:
 # --- orchestration ---------------------------------------------------------------------
 def _run_case(name: str, bootstrap: str, *extra: str) -> dict[str, Any]:
     topic = f"bench-{name}-{uuid.uuid4().hex[:8]}"
-    from tests.kafka_broker import create_topic
+    from tests.kafka.broker import create_topic
 
     create_topic(bootstrap, topic, 3)
     with tempfile.TemporaryDirectory() as spool:
@@ -363,7 +363,7 @@ def main() -> int:
     broker = None
     bootstrap = os.environ.get("OTEL_AGENTS_TEST_KAFKA_BOOTSTRAP")
     if not bootstrap:
-        from tests.kafka_broker import KafkaBroker
+        from tests.kafka.broker import KafkaBroker
 
         cores = sorted(os.sched_getaffinity(0))
         # The JVM gets the other core(s); the measured process pins itself to the last one.

@@ -12,9 +12,9 @@ from typing import Any, Final
 
 import orjson
 
-from otel_agents.event import CLOUDEVENTS_TYPE as OUTCOME_TYPE
-from otel_agents.event import field_type_errors
-from otel_agents.feedback import CLOUDEVENTS_TYPE as FEEDBACK_TYPE
+from otel_agents.events.feedback import CLOUDEVENTS_TYPE as FEEDBACK_TYPE
+from otel_agents.events.outcome import CLOUDEVENTS_TYPE as OUTCOME_TYPE
+from otel_agents.events.outcome import field_type_errors
 
 OUTCOME: Final = "outcome"
 FEEDBACK: Final = "feedback"

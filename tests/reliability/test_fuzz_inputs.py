@@ -24,7 +24,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 import otel_agents as oa
-from otel_agents._runtime import RUNTIME
+from otel_agents._state import RUNTIME
 
 _EXAMPLES = 150
 _SETTINGS = settings(

@@ -9,8 +9,8 @@ from typing import Any
 from opentelemetry.sdk.trace import TracerProvider
 
 import otel_agents as oa
-from otel_agents.event import OutcomeEvent
-from otel_agents.exporters.jsonl import JsonLinesOutcomeLog
+from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.export.jsonl import JsonLinesOutcomeLog
 
 
 def test_surrogate_and_huge_int_do_not_lose_the_batch(traced: Any) -> None:

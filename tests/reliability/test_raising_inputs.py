@@ -33,6 +33,7 @@ def test_exception_whose_str_raises_is_recorded_as_failure(traced: Any) -> None:
     assert "str() raised RuntimeError" in (event.error_message or "")
 
 
+@pytest.mark.internal_errors  # on purpose: each is counted and logged once
 def test_evaluation_and_thought_with_unprintable_arguments_do_not_raise(traced: Any) -> None:
     @oa.agent(name="judge")
     def judge() -> str:
@@ -47,6 +48,7 @@ def test_evaluation_and_thought_with_unprintable_arguments_do_not_raise(traced: 
     assert event.status == "SUCCESS"
 
 
+@pytest.mark.internal_errors  # on purpose: each is counted and logged once
 def test_hook_raising_system_exit_does_not_end_the_agent_call(traced: Any) -> None:
     def quitter(call: oa.ActionCall) -> None:
         sys.exit(3)

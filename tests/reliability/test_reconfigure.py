@@ -15,7 +15,7 @@ _SCENARIO = """
 import json, logging, sys
 from opentelemetry import trace
 import otel_agents as oa
-from otel_agents.processor import OutcomeSpanProcessor
+from otel_agents.export.processor import OutcomeSpanProcessor
 
 records = []
 handler = logging.Handler()
