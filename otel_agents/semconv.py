@@ -190,3 +190,13 @@ class FeedbackKind(str, enum.Enum):
 HEADER_SCHEMA_VERSION: Final = "schemaversion"
 #: Written before 0.2; consumers still read it (``schema_version_from_headers``).
 HEADER_SCHEMA_VERSION_LEGACY: Final = "schema-version"
+
+
+def operation_of_span_name(span_name: str) -> str | None:
+    """The outcome operation a span name of ours starts with (``invoke_agent planner``).
+
+    The SDK's attribute limits may evict or cut ``gen_ai.operation.name``; the span name,
+    fixed at decoration time, is out of their reach.
+    """
+    operation = span_name.partition(" ")[0]
+    return operation if operation in OUTCOME_OPERATIONS else None

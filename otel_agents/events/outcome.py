@@ -272,9 +272,17 @@ class OutcomeEvent:
                 )
         ctx = span.context
         parent = span.parent
-        operation = data["operation"] or OPERATION_INVOKE_AGENT
+        operation = data["operation"]
+        from_name = semconv.operation_of_span_name(span.name)
+        if operation not in KIND_BY_OPERATION and from_name is not None:
+            # Evicted or cut by the SDK's attribute limits: the span name still says it.
+            operation = from_name
+            data[_NAME_FIELD_BY_KIND[KIND_BY_OPERATION[operation]]] = span.name.partition(" ")[2]
+        operation = operation or OPERATION_INVOKE_AGENT
         kind = KIND_BY_OPERATION.get(operation, semconv.ActionKind.AGENT)
         name = data[_NAME_FIELD_BY_KIND[kind]] or span.name
+        if from_name is not None and len(name) < len(span.name.partition(" ")[2]):
+            name = span.name.partition(" ")[2]  # the name attribute was cut
         start_ns: int = span.start_time or 0
         end_ns: int | None = span.end_time if event_type == EVENT_TYPE_OUTCOME else None
         duration = (end_ns - start_ns) / 1e6 if end_ns else None

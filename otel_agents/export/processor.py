@@ -112,7 +112,9 @@ class OutcomeSpanProcessor(SpanProcessor):
         if self._shutdown:
             return  # still attached to a provider we could not detach from: hold nothing
         attributes = span.attributes
-        if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
+        if (not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS) and not (
+            _is_ours(span)
+        ):
             return
         queue = self._queue
         if len(queue) >= self._max_queue_size and not self._help_export():
@@ -279,6 +281,16 @@ class OutcomeSpanProcessor(SpanProcessor):
                 self._max_queue_size,
                 self.dropped,
             )
+
+
+def _is_ours(span: ReadableSpan) -> bool:
+    """An action span of ours whose operation attribute the SDK's limits evicted or cut."""
+    scope = span.instrumentation_scope
+    return (
+        scope is not None
+        and scope.name == _SCOPE
+        and semconv.operation_of_span_name(span.name) is not None
+    )
 
 
 def _register_fork_handler(processor: OutcomeSpanProcessor) -> None:
