@@ -84,3 +84,16 @@ def initialize_sdk_from_environment() -> None:
     from opentelemetry.sdk._configuration import _initialize_components
 
     _initialize_components()
+
+
+def processor_chain_of(span: Any) -> Any | None:
+    """The span processor chain (the provider's) that a finished SDK span reported to.
+
+    The Kafka exporter, when an SDK ``BatchSpanProcessor`` feeds it (the
+    ``OTEL_TRACES_EXPORTER=kafka_outcomes`` route), adds the outcome processor to this
+    chain, so outcomes no longer depend on the batch processor's queue, which drops spans
+    silently when full. The SDK span keeps the chain in ``_span_processor``; the chain
+    (``SynchronousMultiSpanProcessor``) has a public ``add_span_processor``.
+    """
+    chain = getattr(span, "_span_processor", None)
+    return chain if callable(getattr(chain, "add_span_processor", None)) else None

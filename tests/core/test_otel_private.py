@@ -85,3 +85,21 @@ def test_trace_api_globals_hold_the_provider_global() -> None:
 
     assert _otel_private.TRACER_PROVIDER_KEY in _otel_private.TRACE_API_GLOBALS
     assert _otel_private.TRACE_API_GLOBALS is vars(trace)
+
+
+def test_processor_chain_of_a_span_is_its_providers_and_takes_a_processor() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = TracerProvider()
+    with provider.get_tracer("t").start_as_current_span("first") as span:
+        pass
+    chain = _otel_private.processor_chain_of(span)
+    assert chain is not None
+    exporter = InMemorySpanExporter()
+    chain.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("t").start_as_current_span("second"):
+        pass
+    assert [s.name for s in exporter.get_finished_spans()] == ["second"]
+    provider.shutdown()

@@ -24,14 +24,14 @@ import time
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Literal
 
 import orjson
 from opentelemetry import metrics
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from otel_agents import semconv
+from otel_agents import _otel_private, semconv
 from otel_agents.events.outcome import SCHEMA_VERSION, OutcomeEvent, events_from_spans
 from otel_agents.export.kafka.producer import Headers, ProducerCore
 from otel_agents.export.kafka.replay import replay_segment
@@ -41,6 +41,8 @@ from otel_agents.percentile import percentile
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
+
+    from otel_agents.export.processor import OutcomeSpanProcessor
 
 __all__ = ["KafkaExporterStats", "KafkaOutcomeExporter"]
 
@@ -131,6 +133,10 @@ class KafkaOutcomeExporter(SpanExporter):
             shrink=_shrink_event,
             on_delivered=self._record_latency,
         )
+        # The outcome processor added next to an SDK batch processor (see export()); kept
+        # across fork (the chain, and the processor in it, are copied into the child).
+        self._routing: OutcomeSpanProcessor | Literal[False] | None = None
+        self._routing_since: int | None = None
         self._init_process_state()
         _EXPORTERS.add(self)
 
@@ -198,7 +204,19 @@ class KafkaOutcomeExporter(SpanExporter):
 
     # --- SpanExporter ------------------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        """Send the outcome spans among ``spans``; other spans are ignored."""
+        """Send the outcome spans among ``spans``; other spans are ignored.
+
+        Under an SDK span processor (``OTEL_TRACES_EXPORTER=kafka_outcomes``, or
+        ``BatchSpanProcessor(exporter)`` in code), the first call adds the outcome
+        processor to the same provider: from then on outcomes reach Kafka through it, so
+        a full batch-processor queue, which drops spans silently, can no longer lose them.
+        """
+        if self._routing is None and spans:
+            self._route_outcomes_around_the_batch_processor(spans[0])
+        cutoff = self._routing_since
+        if cutoff is not None:
+            # Ended after the outcome processor joined the chain: it has them already.
+            spans = [span for span in spans if (span.end_time or 0) < cutoff]
         try:
             events = events_from_spans(spans)
         except Exception:  # never raise into the SDK's export thread
@@ -207,6 +225,32 @@ class KafkaOutcomeExporter(SpanExporter):
         self.export_events(events)
         # Delivery is ours from here (retries, spool): the SDK has nothing left to retry.
         return SpanExportResult.SUCCESS
+
+    def _routing_dropped(self) -> int:
+        routing = self._routing
+        return routing.dropped if routing else 0
+
+    def _route_outcomes_around_the_batch_processor(self, span: ReadableSpan) -> None:
+        with self._lock:
+            if self._routing is not None:
+                return
+            self._routing = False
+            chain = _otel_private.processor_chain_of(span)
+            if chain is None or self._is_shut_down:
+                return
+            from otel_agents.export.processor import OutcomeSpanProcessor
+
+            processor = OutcomeSpanProcessor([self])
+            try:
+                chain.add_span_processor(processor)
+            except Exception:
+                _log.exception("otel-agents: could not add the outcome processor")
+                processor.shutdown()
+                return
+            # After joining: a span ending in between reaches both paths (the same
+            # event_id twice, which consumers de-duplicate), never neither.
+            self._routing_since = time.time_ns()
+            self._routing = processor
 
     # --- OutcomeSink -------------------------------------------------------------------
     def export_events(self, events: Sequence[OutcomeEvent]) -> None:
@@ -318,6 +362,9 @@ class KafkaOutcomeExporter(SpanExporter):
     # --- lifecycle ---------------------------------------------------------------------
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Wait up to ``timeout_millis`` for queued events to be acknowledged."""
+        routing = self._routing
+        if routing:
+            routing.drain(time.monotonic() + timeout_millis / 1000)
         try:
             remaining = self._core.flush(timeout_millis / 1000)
             self._spool.maybe_sync()
@@ -334,6 +381,11 @@ class KafkaOutcomeExporter(SpanExporter):
         """
         if self._is_shut_down:
             return
+        routing = self._routing
+        if routing:
+            # The batch processor shuts us down first: take the outcome processor's last
+            # spans while the producer still runs.
+            routing.drain(time.monotonic() + 5)
         self._is_shut_down = True
         self._stop.set()
         thread = self._thread
@@ -370,7 +422,7 @@ class KafkaOutcomeExporter(SpanExporter):
             failed=failed,
             spooled=spooled,
             replayed=replayed,
-            dropped=self._spool.dropped + self._rejected.dropped + lost,
+            dropped=self._spool.dropped + self._rejected.dropped + lost + self._routing_dropped(),
             rejected=rejected,
             queued=queued,
             spool_bytes=self._spool.size_bytes,
