@@ -24,6 +24,7 @@ from otel_agents.instrument import agent, tool
 from otel_agents.learning import LearningSummary, learning_summary
 from otel_agents.recording import current_event_id, evaluation, record, thought
 from otel_agents.semconv import ActionKind, Severity, Status
+from otel_agents.session import session, user
 from otel_agents.workflow import correlate, workflow
 
 __all__ = [
@@ -51,9 +52,11 @@ __all__ = [
     "recent_events",
     "record",
     "remove_hook",
+    "session",
     "shutdown",
     "thought",
     "tool",
+    "user",
     "workflow",
 ]
 __version__ = "0.1.0"

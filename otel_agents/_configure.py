@@ -24,9 +24,13 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from otel_agents import _threads
 from otel_agents._runtime import RUNTIME
-from otel_agents.config import DEFAULT_OUTCOME_LOG, Settings
+from otel_agents.config import DEFAULT_OUTCOME_LOG, DEFAULT_REDACT_PATTERNS, Settings
 from otel_agents.errors import ConfigurationError
 from otel_agents.event import OutcomeEvent
+from otel_agents.export.foreign import ForeignSpans
+from otel_agents.export.foreign.content import ContentPolicy, redactor
+from otel_agents.export.prices import PriceTable
+from otel_agents.export.rollup import RunTree
 from otel_agents.exporters.jsonl import JsonLinesOutcomeLog
 from otel_agents.exporters.recent import RecentEvents
 from otel_agents.metrics import OutcomeMetrics
@@ -123,6 +127,8 @@ def configure(
     critical_exceptions: Iterable[type[BaseException]] = (),
     sinks: Iterable[OutcomeSink] = (),
     resource_attributes: Mapping[str, Any] | None = None,
+    foreign_spans: str | None = None,
+    prices: Mapping[str, Mapping[str, float]] | str | Path | None = None,
 ) -> Telemetry:
     """Set up otel-agents. Idempotent: a second call returns the first call's setup.
 
@@ -158,6 +164,7 @@ def configure(
                 "kafka_bootstrap_servers": kafka_bootstrap_servers,
                 "kafka_topic": kafka_topic,
                 "emit_pending": emit_pending,
+                "foreign_spans": foreign_spans,
             }
         )
         critical = tuple(critical_exceptions)
@@ -171,7 +178,11 @@ def configure(
         outcome_sinks: list[OutcomeSink] = []
         recent = RecentEvents(settings.recent_events_size)
         outcome_sinks.append(recent)
-        kafka_sink = _kafka_sink(settings, kafka_producer_config, spool_dir)
+        # Under opentelemetry-instrument with OTEL_TRACES_EXPORTER=...,kafka_outcomes the
+        # SDK already holds our Kafka exporter: feed it instead of opening a second producer.
+        kafka_sink = _existing_kafka_exporter(provider) or _kafka_sink(
+            settings, kafka_producer_config, spool_dir
+        )
         if kafka_sink is not None:
             outcome_sinks.append(kafka_sink)
         outcome_sinks.extend(sinks)
@@ -190,6 +201,8 @@ def configure(
             export_interval_ms=settings.export_interval_ms,
             max_value_length=settings.max_value_length,
             emit_pending=settings.emit_pending,
+            run_tree=_run_tree(settings, prices),
+            stamp_session_ids=True,
         )
         provider.add_span_processor(processor)
         extra: list[Any] = []
@@ -216,6 +229,36 @@ def configure(
         )
         atexit.register(_current.shutdown)
         return _current
+
+
+def _run_tree(
+    settings: Settings, prices: Mapping[str, Mapping[str, float]] | str | Path | None
+) -> RunTree | None:
+    """Other libraries' spans and the LLM roll-up; None with OTEL_AGENTS_FOREIGN_SPANS=none."""
+    adapters = ForeignSpans.from_setting(settings.foreign_spans)
+    if not adapters:
+        return None
+    policy = ContentPolicy(
+        capture=settings.capture_content,
+        redact=redactor(DEFAULT_REDACT_PATTERNS) if settings.redact else None,
+        max_length=settings.max_value_length,
+    )
+    return RunTree(adapters, PriceTable.load(prices), policy)
+
+
+def _existing_kafka_exporter(provider: Any) -> OutcomeSink | None:
+    """Our Kafka exporter if the SDK already exports spans to it; it then takes our events."""
+    from otel_agents.exporters.kafka import KafkaOutcomeExporter
+
+    active = getattr(provider, "_active_span_processor", None)
+    for processor in getattr(active, "_span_processors", ()):
+        exporter = getattr(processor, "span_exporter", None)
+        if exporter is None:  # SDK >= 1.3x keeps it on the batch processor's core
+            exporter = getattr(getattr(processor, "_batch_processor", None), "_exporter", None)
+        if isinstance(exporter, KafkaOutcomeExporter):
+            exporter.fed_by_processor = True
+            return exporter
+    return None
 
 
 def _tracer_provider(

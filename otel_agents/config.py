@@ -80,6 +80,10 @@ class Settings:
     propagate_to_threads: bool = dataclasses.field(
         default=True, metadata={"env": "OTEL_AGENTS_PROPAGATE_TO_THREADS"}
     )
+    #: Conventions of other libraries' spans read as actions and LLM calls.
+    foreign_spans: str = dataclasses.field(
+        default="all", metadata={"env": "OTEL_AGENTS_FOREIGN_SPANS"}
+    )
 
     @classmethod
     def from_env(cls, overrides: Mapping[str, Any] | None = None) -> Settings:

@@ -1,0 +1,1 @@
+"""Export: finished spans → OutcomeEvents → sinks (Kafka, logs, metrics)."""
