@@ -84,6 +84,7 @@ class Telemetry:
             "caller_exports": self.processor.caller_exports,
             "queued": self.processor.queued,
             "internal_errors": RUNTIME.internal_errors,
+            **self.processor.rollup_stats(),
         }
 
     def force_flush(self, timeout_millis: int = 10000) -> bool:

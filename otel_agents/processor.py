@@ -93,6 +93,18 @@ class OutcomeSpanProcessor(SpanProcessor):
     def sinks(self) -> list[OutcomeSink]:
         return list(self._sinks)
 
+    def rollup_stats(self) -> dict[str, int]:
+        """LLM calls rolled up, those with no price, and runs whose parent never ended."""
+        tree = self._tree
+        if tree is None:
+            return {}
+        return {
+            "llm_calls": tree.llm_calls,
+            "unpriced_llm_calls": tree.unpriced_llm_calls,
+            "rollup_pending": tree.pending,
+            "rollup_expired": tree.expired,
+        }
+
     @property
     def queued(self) -> int:
         return len(self._queue)

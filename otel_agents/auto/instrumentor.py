@@ -57,6 +57,8 @@ class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         try:
             targets = self._targets(explicit)
             if targets is None:
+                if explicit is None:
+                    atexit.register(_warn_if_nothing_recorded)
                 return
             if kwargs.get("configure", True):
                 _configure_telemetry()
@@ -127,6 +129,25 @@ def _configure_telemetry() -> None:
         otel_agents.configure(kafka_bootstrap_servers="")
     else:
         otel_agents.configure()
+
+
+def _warn_if_nothing_recorded() -> None:
+    """At exit under opentelemetry-instrument: say why nothing was traced, if nothing was."""
+    from opentelemetry import trace
+
+    import otel_agents
+
+    if otel_agents.get_telemetry() is not None:
+        return
+    if hasattr(trace.get_tracer_provider(), "add_span_processor"):
+        return
+    _logger.warning(
+        "otel-agents: this run was started by opentelemetry-instrument, but no OpenTelemetry "
+        "SDK was configured (no distro, no configure() call), so no spans or outcome events "
+        "were recorded. Fix: set OTEL_AGENTS_AUTO_INSTRUMENT=true (otel-agents then sets "
+        "up the SDK and its outcome log), or call otel_agents.configure() in the app, or "
+        "install opentelemetry-distro."
+    )
 
 
 def _exporter_names() -> set[str]:

@@ -338,7 +338,8 @@ class RunTree:
                 or semconv.GEN_AI_USAGE_OUTPUT_TOKENS in attributes
             )
             self._fill(attributes, pending, own_tokens)
-        self._price_own(attributes)
+        if pending is None or not pending.llm_calls:  # the calls below were priced already
+            self._price_own(attributes)
         ready.append(Ready(span, attributes, None))
         status = attributes.get(semconv.OUTCOME_STATUS)
         operation = attributes.get(_OPERATION)
@@ -450,7 +451,8 @@ class RunTree:
                 attributes[semconv.GEN_AI_PROVIDER_NAME] = own.provider
         if pending is not None:
             self._fill(attributes, pending, own_tokens)
-        self._price_own(attributes)
+        if pending is None or not pending.llm_calls:
+            self._price_own(attributes)
         self._outcome(span, attributes, role, pending)
         events = [
             _event_view(event, policy) for event in span.events if policy.keeps_event(event.name)
@@ -470,8 +472,12 @@ class RunTree:
                 )
             if pending.reasoning_tokens:
                 attributes[semconv.OUTCOME_REASONING_TOKENS] = pending.reasoning_tokens
-            if semconv.OUTCOME_COST_USD not in attributes and pending.unpriced_calls == 0:
-                attributes[semconv.OUTCOME_COST_USD] = pending.cost_usd
+        if (
+            pending.has_tokens
+            and pending.unpriced_calls == 0
+            and semconv.OUTCOME_COST_USD not in attributes
+        ):
+            attributes[semconv.OUTCOME_COST_USD] = pending.cost_usd
         model = attributes.get(semconv.GEN_AI_REQUEST_MODEL)
         if (not isinstance(model, str) or model.lower() == "unknown") and pending.model:
             attributes[semconv.GEN_AI_REQUEST_MODEL] = pending.model
