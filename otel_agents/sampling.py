@@ -4,8 +4,9 @@
 workflow or LLM span (``gen_ai.operation.name``, ``openinference.span.kind`` or
 ``traceloop.span.kind`` set when the span starts) or for a span below a recorded-only one,
 it answers RECORD_ONLY instead: the span is recorded, so our ``OutcomeSpanProcessor``
-turns it into an OutcomeEvent (or rolls it up into one), but it is not sampled, so the ``BatchSpanProcessor``/OTLP path still sees
-only the traces the delegate kept. Other spans get the delegate's decision unchanged.
+turns it into an OutcomeEvent (or rolls it up into one), but it is not sampled, so the
+``BatchSpanProcessor``/OTLP path still sees only the traces the delegate kept. Other
+spans get the delegate's decision unchanged.
 
     provider = TracerProvider(sampler=OutcomeSampler(ParentBased(TraceIdRatioBased(0.1))))
     # 10% of traces reach OTLP; 100% of agent outcomes reach Kafka

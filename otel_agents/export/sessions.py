@@ -17,18 +17,26 @@ from otel_agents import semconv
 
 _SESSION = semconv.SESSION_ID
 _USER = semconv.USER_ID
+_NONE: dict[str, str] = {}
 
 
 def ids_in(ctx: otel_context.Context | None) -> dict[str, str]:
     """``session.id``/``user.id`` found in ``ctx`` (baggage first, then context values)."""
-    found: dict[str, str] = {}
+    if ctx is None:
+        ctx = otel_context.get_current()
     entries = baggage.get_all(ctx)
-    for key in (_SESSION, _USER):
-        value = entries.get(key) if entries else None
-        if value is None:
-            value = otel_context.get_value(key, ctx)
-        if isinstance(value, str) and value:
-            found[key] = value
+    session = entries.get(_SESSION) if entries else None
+    user = entries.get(_USER) if entries else None
+    # A Context is a dict: OpenInference's using_session/using_user keep plain keys in it.
+    session = session or ctx.get(_SESSION)
+    user = user or ctx.get(_USER)
+    if session is None and user is None:
+        return _NONE
+    found: dict[str, str] = {}
+    if isinstance(session, str) and session:
+        found[_SESSION] = session
+    if isinstance(user, str) and user:
+        found[_USER] = user
     return found
 
 
