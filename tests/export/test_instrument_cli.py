@@ -66,7 +66,7 @@ def test_no_sdk_under_opentelemetry_instrument_logs_one_warning_naming_the_fix(
         "import otel_agents as oa\n\n@oa.agent\ndef planner():\n    return 1\n\nplanner()\n"
     )
     # No configurator (as without a distro) and no configure() in the app.
-    env = _env(OTEL_PYTHON_CONFIGURATOR="no-such-configurator")
+    env = _env(OTEL_PYTHON_DISTRO="none", OTEL_PYTHON_CONFIGURATOR="none")
     result = subprocess.run(
         [str(INSTRUMENT), sys.executable, str(app)],
         env=env,
