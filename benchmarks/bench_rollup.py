@@ -25,8 +25,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from otel_agents.export.foreign import ForeignSpans
 from otel_agents.export.foreign.content import ContentPolicy
 from otel_agents.export.prices import PriceTable
+from otel_agents.export.processor import OutcomeSpanProcessor
 from otel_agents.export.rollup import RunTree
-from otel_agents.processor import OutcomeSpanProcessor
 
 LLM_ATTRIBUTES = {
     "gen_ai.operation.name": "chat",

@@ -16,7 +16,7 @@ import pytest
 
 from tests.frameworks.apps._outcomes import API_KEY, MARKER
 from tests.frameworks.venvs import run_in_framework
-from tests.kafka_broker import read_topic
+from tests.kafka.broker import read_topic
 
 APPS = Path(__file__).resolve().parent / "apps"
 CASES = {

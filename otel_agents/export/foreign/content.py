@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from otel_agents import semconv
-from otel_agents._jsonsafe import truncate_text
+from otel_agents.events.jsonsafe import truncate_text
 
 #: Attributes that hold content (prompts, completions, messages, tool I/O), by name.
 CONTENT_KEYS = frozenset(
