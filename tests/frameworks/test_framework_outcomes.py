@@ -15,9 +15,12 @@ from typing import Any
 import pytest
 
 from tests.frameworks.apps._outcomes import API_KEY, MARKER
-from tests.frameworks.venvs import run_in_framework
+from tests.frameworks.venvs import BUILD_TIMEOUT_S, run_in_framework
 from tests.kafka.broker import read_topic
 
+# The first test of a framework builds its venv (minutes on a fresh machine, once per
+# requirements hash): more than the suite's per-test timeout allows.
+pytestmark = pytest.mark.timeout(BUILD_TIMEOUT_S + 300)
 APPS = Path(__file__).resolve().parent / "apps"
 CASES = {
     "pydantic-ai": ("pydantic-ai", "pydantic_ai_app.py", {}),

@@ -23,7 +23,11 @@ from openai.types.responses import (
 from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor
 
 telemetry = configure("openai-agents-app")
-OpenAIAgentsInstrumentor().instrument(tracer_provider=telemetry.tracer_provider)
+# Exclusive: OpenInference's processor replaces the SDK's own, which would upload traces
+# to OpenAI's backend (the run must make no connection off this machine).
+OpenAIAgentsInstrumentor().instrument(
+    tracer_provider=telemetry.tracer_provider, exclusive_processor=True
+)
 
 USAGE = [(41, 7), (58, 5)]  # (input, output) of each fake call
 MODEL = "gpt-4o-mini"
