@@ -58,6 +58,10 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("OTEL_AGENTS_TARGETS", "", "patterns", "what auto-instrumentation wraps"),
     EnvVar("OTEL_AGENTS_FOREIGN_SPANS", "all", "text", "other libraries' span conventions read"),
     EnvVar("OTEL_AGENTS_PRICES", "", "path", "a JSON price table over the shipped one"),
+    EnvVar("OTEL_AGENTS_SERVE_TOKEN", "", "text", "serve: bearer token on /api and /ws"),
+    EnvVar("OTEL_AGENTS_SERVE_CORS_ORIGINS", "", "text", "serve: origins allowed by CORS"),
+    EnvVar("OTEL_AGENTS_SERVE_MAX_BODY_BYTES", "65536", "int", "serve: largest request body"),
+    EnvVar("OTEL_AGENTS_SERVE_CLIENT_QUEUE", "1000", "int", "serve: messages queued per client"),
 )
 """The registry: every ``OTEL_AGENTS_*`` variable otel-agents reads."""
 
