@@ -21,6 +21,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 from otel_agents.auto import _startup
 from otel_agents.auto._hooks import ImportWatch
 from otel_agents.auto._patcher import Patcher
+from otel_agents.auto.presets import check_versions
 from otel_agents.auto.targets import TARGETS_ENV, Target, parse_targets
 from otel_agents.errors import ConfigurationError
 
@@ -83,12 +84,15 @@ class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             _logger.debug("otel-agents: %s=false, not instrumenting", _startup.FLAG_ENV)
             return None
         raw = os.environ.get(TARGETS_ENV, "")
-        if not raw.strip() and flag is not True:
-            # Loaded by opentelemetry-instrument in an app that never asked for us.
-            return None
+        if not raw.strip():
+            if flag is not True:
+                # Loaded by opentelemetry-instrument in an app that never asked for us.
+                return None
+            raw = "preset:auto"  # the flag alone: every installed framework's preset
         return parse_targets(raw)
 
     def _start(self, targets: list[Target]) -> None:
+        check_versions(targets)
         patcher = Patcher(targets)
         watch = ImportWatch(
             (t.module for t in targets if not t.module_is_glob),

@@ -146,15 +146,48 @@ def parse_targets(text: str | Iterable[str], source: str = TARGETS_ENV) -> list[
     """Parse comma-separated patterns (or a list of them); empty entries are ignored.
 
     parse_targets("myapp.agents:*Agent.execute, tool:myapp.tools:*")
+    parse_targets("preset:langgraph, tool:myapp.tools:*")   # a preset's own targets
+
+    ``preset:NAME`` stands for that framework preset's targets; ``preset:auto`` for those
+    of every framework installed.
     """
     items = text.split(",") if isinstance(text, str) else list(text)
     targets: list[Target] = []
     seen: set[str] = set()
     for item in items:
-        if not item.strip() or item.strip() in seen:
+        entry = item.strip()
+        if not entry or entry in seen:
             continue
-        seen.add(item.strip())
-        targets.append(parse_target(item, source))
+        seen.add(entry)
+        if entry.lower().startswith("preset:"):
+            targets.extend(_preset_targets(entry, source, seen))
+        else:
+            targets.append(parse_target(entry, source))
+    return targets
+
+
+def preset_names(targets: Iterable[Target]) -> list[str]:
+    """The presets these targets came from, in order, each once."""
+    return list(dict.fromkeys(t.preset for t in targets if t.preset is not None))
+
+
+def _preset_targets(entry: str, source: str, seen: set[str]) -> list[Target]:
+    from otel_agents.auto.presets import AUTO, PRESETS, installed_presets
+
+    name = entry.split(":", 1)[1].strip().lower()
+    if name == AUTO:
+        chosen = [preset for preset, _ in installed_presets()]
+    elif name in PRESETS:
+        chosen = [PRESETS[name]]
+    else:
+        known = ", ".join([*PRESETS, AUTO])
+        raise _malformed(entry, source, f"unknown preset {name!r}: use one of {known}")
+    targets: list[Target] = []
+    for preset in chosen:
+        for text in preset.targets:
+            if text not in seen:
+                seen.add(text)
+                targets.append(dataclasses.replace(parse_target(text, source), preset=preset.name))
     return targets
 
 
