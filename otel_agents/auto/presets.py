@@ -97,23 +97,6 @@ PRESETS: dict[str, Preset] = {
             "tool:crewai.tools.structured_tool:CrewStructuredTool.invoke;name=self.name",
             "tool:crewai.tools.structured_tool:CrewStructuredTool.ainvoke;name=self.name",
         ),
-        _preset(
-            "llama-index",
-            "llama-index-core",
-            ("0.14.0", "0.15"),
-            "llama_index.core.agent.workflow.base_agent:BaseWorkflowAgent.take_step+;name=self.name",
-            "tool:llama_index.core.tools.function_tool:FunctionTool.call;name=self.metadata.name",
-            "tool:llama_index.core.tools.function_tool:FunctionTool.acall;name=self.metadata.name",
-        ),
-        _preset(
-            "autogen",
-            "autogen-agentchat",
-            ("0.7.0", "0.8"),
-            "autogen_agentchat.agents._base_chat_agent:BaseChatAgent.run+;name=self.name",
-            "autogen_agentchat.agents._base_chat_agent:BaseChatAgent.run_stream+;name=self.name",
-            "autogen_agentchat.agents._base_chat_agent:BaseChatAgent.on_messages+;name=self.name",
-            "tool:autogen_core.tools._base:BaseTool.run_json+;name=self.name",
-        ),
     )
 }
 

@@ -17,8 +17,7 @@ class FakeLLM(BaseLLM):
         self.calls += 1
         if self.calls == 1:
             return (
-                "Thought: I need the weather.\nAction: get_weather\n"
-                'Action Input: {"city": "Paris"}'
+                'Thought: I need the weather.\nAction: get_weather\nAction Input: {"city": "Paris"}'
             )
         return "Thought: I know it.\nFinal Answer: Sunny."
 

@@ -28,7 +28,9 @@ def messages() -> Any:
         yield AIMessage(content="Sunny.")
 
 
-agent = create_react_agent(ToolCallingFake(messages=messages()), [get_weather], name="weather_agent")
+agent = create_react_agent(
+    ToolCallingFake(messages=messages()), [get_weather], name="weather_agent"
+)
 agent.invoke({"messages": [("user", "Weather in Paris?")]})
 for _ in agent.stream({"messages": [("user", "Weather in Rome?")]}):
     pass

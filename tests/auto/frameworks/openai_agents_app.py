@@ -55,6 +55,8 @@ def get_weather(city: str) -> str:
     return "sunny"
 
 
-agent = Agent(name="weather_agent", instructions="Be brief.", model=FakeModel(), tools=[get_weather])
+agent = Agent(
+    name="weather_agent", instructions="Be brief.", model=FakeModel(), tools=[get_weather]
+)
 asyncio.run(Runner.run(agent, "Weather in Paris?"))
 Runner.run_sync(agent, "Weather in Rome?")
