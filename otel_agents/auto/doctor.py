@@ -11,8 +11,9 @@ import importlib
 import importlib.util
 from collections.abc import Iterator
 
+from otel_agents.auto._installed import installed_versions
 from otel_agents.auto._patcher import _all_subclasses, matching_classes, matching_members
-from otel_agents.auto.presets import PRESETS, installed_versions
+from otel_agents.auto.presets import PRESETS
 from otel_agents.auto.targets import Target, parse_targets
 
 

@@ -166,7 +166,7 @@ def test_async_iterators_coroutines_and_context_managers_end_when_done(
     with agent.session() as inside:
         assert inside is agent
         assert len(traced.spans()) == 2  # the session's span is still open
-    astream, later, session = traced.spans()
+    _, later, _ = traced.spans()
     assert later.end_time is not None and later.start_time is not None
     assert (later.end_time - later.start_time) / 1e6 >= 15  # the awaited sleep is inside
 
