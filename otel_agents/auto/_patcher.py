@@ -115,12 +115,12 @@ class Patcher:
             return True  # the base exists: its overrides may well be defined later
         found = False
         for owner in owners:
-            members = matching_members(target, owner, module.__name__)
-            if not members:
-                self._explain_inherited(target, owner)
-            for attr, raw in members:
+            for attr, raw in matching_members(target, owner, module.__name__):
                 found = True
                 self._wrap_member(owner, attr, raw, target, hierarchy=False)
+        if not found:
+            for owner in owners:
+                self._explain_inherited(target, owner)
         return found
 
     def _wrap_member(
