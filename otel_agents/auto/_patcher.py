@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
-from otel_agents._runtime import RUNTIME
+from otel_agents._state import RUNTIME
 from otel_agents.auto._attributes import TracedAttribute
 from otel_agents.auto._traced import SPEC_ATTRIBUTE, TracedTarget, traced
 from otel_agents.auto.targets import Target, segment_matches

@@ -56,24 +56,10 @@ class Run:
             pass  # resumed in another context (a task switch): nothing of ours to undo there
 
     def end_sync(self, result: Any, error: BaseException | None) -> None:
-        if self.action.ended:
-            return
-        if error is None:
-            call = lc.succeed(self.spec, self.action, self.args, self.kwargs, result)
-        else:
-            call = lc.fail(self.spec, self.action, self.args, self.kwargs, error)
-        if call is not None:
-            lc.run_hooks_sync(lc.RUNTIME.post_hooks, call)
+        lc.end_sync(self.spec, self.action, self.args, self.kwargs, result, error)
 
     async def end_async(self, result: Any, error: BaseException | None) -> None:
-        if self.action.ended:
-            return
-        if error is None:
-            call = lc.succeed(self.spec, self.action, self.args, self.kwargs, result)
-        else:
-            call = lc.fail(self.spec, self.action, self.args, self.kwargs, error)
-        if call is not None:
-            await lc.run_hooks_async(lc.RUNTIME.post_hooks, call)
+        await lc.end_async(self.spec, self.action, self.args, self.kwargs, result, error)
 
 
 def follow_result(run: Run, result: Any) -> Any | None:
@@ -108,6 +94,7 @@ def follow_generator(run: Run, generator: Generator[Any, Any, Any]) -> Generator
     to_throw: BaseException | None = None
     result: Any = None
     error: BaseException | None = None
+    first = True
     try:
         while True:
             marks = run.make_current()
@@ -122,6 +109,9 @@ def follow_generator(run: Run, generator: Generator[Any, Any, Any]) -> Generator
                 return result
             finally:
                 run.restore(marks)
+            if first:
+                first = False
+                lc.note_first_item(run.action)
             try:
                 to_send = yield item
             except GeneratorExit:
@@ -147,6 +137,7 @@ async def follow_async_iterator(run: Run, iterator: Any) -> AsyncGenerator[Any, 
     to_send: Any = None
     to_throw: BaseException | None = None
     error: BaseException | None = None
+    first = True
     try:
         while True:
             marks = run.make_current()
@@ -162,6 +153,9 @@ async def follow_async_iterator(run: Run, iterator: Any) -> AsyncGenerator[Any, 
                 return
             finally:
                 run.restore(marks)
+            if first:
+                first = False
+                lc.note_first_item(run.action)
             try:
                 to_send = yield item
             except GeneratorExit:

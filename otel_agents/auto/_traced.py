@@ -27,7 +27,7 @@ from otel_agents.auto._streaming import (
 from otel_agents.auto.naming import NameRule, Resolver, compile_rule
 from otel_agents.semconv import ActionKind
 
-SPEC_ATTRIBUTE = "__otel_agents_spec__"
+SPEC_ATTRIBUTE = lc.SPEC_ATTRIBUTE
 #: Distinct names kept per target; past this, calls share the qualname's span name.
 MAX_NAMES_PER_TARGET = 256
 _NO_RECEIVER: Any = object()
@@ -183,7 +183,7 @@ def traced(
 def _open(spec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run | None:
     if spec is None:
         return None
-    action = lc.begin(spec, args, kwargs)
+    action = lc.begin(spec)
     return None if action is None else Run(spec, action, args, kwargs)
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from otel_agents.auto import AgentInstrumentor, parse_target, parse_targets
 from otel_agents.errors import ConfigurationError
-from tests.conftest import Traced
+from tests.plugins.core import Traced
 
 APP = """
 import contextlib, dataclasses, time
