@@ -47,7 +47,11 @@ def _matches(target: Target) -> list[str]:
     if target.module_is_glob:
         return ["(module glob: matched as modules are imported; not listed here)"]
     try:
-        if importlib.util.find_spec(target.module) is None:
+        try:
+            found = importlib.util.find_spec(target.module)
+        except ModuleNotFoundError:
+            found = None  # a parent package is missing
+        if found is None:
             return [f"module {target.module} is not installed"]
         module = importlib.import_module(target.module)
     except Exception as exc:
