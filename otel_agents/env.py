@@ -66,6 +66,10 @@ VARIABLES: tuple[EnvVar, ...] = (
         "patterns",
         "what auto-instrumentation wraps: [kind:]module:qualname[+|@attr][;name=RULE], preset:NAME",
     ),
+    EnvVar("OTEL_AGENTS_SERVE_TOKEN", "", "text", "serve: bearer token on /api and /ws"),
+    EnvVar("OTEL_AGENTS_SERVE_CORS_ORIGINS", "", "text", "serve: origins allowed by CORS"),
+    EnvVar("OTEL_AGENTS_SERVE_MAX_BODY_BYTES", "65536", "int", "serve: largest request body"),
+    EnvVar("OTEL_AGENTS_SERVE_CLIENT_QUEUE", "1000", "int", "serve: messages queued per client"),
 )
 """The registry: every ``OTEL_AGENTS_*`` variable otel-agents reads."""
 
