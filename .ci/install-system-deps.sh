@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # System packages the integration tests need: Prometheus (server + promtool) and
 # Alertmanager (amtool) for the operations tests, Java 17 + Maven to fetch and run the
-# Kafka broker, tmux for the monitor's screen test. Idempotent: installs only what is missing, and refreshes
+# Kafka broker, tmux for the monitor's screen test, Chromium and its matching
+# ChromeDriver (one Debian source package, so their versions always pair) for the
+# Jaeger trace view test. Idempotent: installs only what is missing, and refreshes
 # the package index at most once per run.
 set -euo pipefail
 
@@ -11,6 +13,8 @@ command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 
 if [ "${#need[@]}" -gt 0 ]; then
     sudo_cmd=()
@@ -27,5 +31,5 @@ if [ "${#need[@]}" -gt 0 ]; then
     done
 fi
 
-# The Collector is built with Go from the Go module proxy by the test fixtures.
-command -v go >/dev/null 2>&1 || echo "warning: go not found; Collector tests cannot build it" >&2
+# The Collector and Jaeger are built with Go from the Go module proxy by the test fixtures.
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || echo "warning: go not found; Collector and Jaeger tests cannot build them" >&2
