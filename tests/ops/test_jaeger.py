@@ -32,7 +32,17 @@ def _run_demo(jaeger: Jaeger, workdir: Path, service: str, **env: str) -> str:
     """Runs the demo against Jaeger's OTLP/HTTP receiver; its stderr."""
     workdir.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [sys.executable, "-c", _DEMO, "demo", "--runs", "6", "--quiet"],
+        [
+            sys.executable,
+            "-c",
+            _DEMO,
+            "demo",
+            "--runs",
+            "6",
+            "--quiet",
+            "--outcome-log",
+            str(workdir / "outcomes.jsonl"),
+        ],
         env={
             # This process's environment without its OTel settings: only these count.
             **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
@@ -42,7 +52,6 @@ def _run_demo(jaeger: Jaeger, workdir: Path, service: str, **env: str) -> str:
             # Every 100 ms: a run of about two seconds tries a dozen metric exports.
             "OTEL_METRIC_EXPORT_INTERVAL": "100",
             "OTEL_BSP_SCHEDULE_DELAY": "100",
-            "OTEL_AGENTS_OUTCOME_LOG": str(workdir / "outcomes.jsonl"),
             **env,
         },
         cwd=workdir,
