@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import urllib.parse
 from pathlib import Path
@@ -125,10 +126,14 @@ def _rebind(node: Any, ports: dict[str, int], path: str = "") -> Any:
 class Jaeger(Server):
     """Jaeger v2 from jaeger/config.yaml, every listener on a free 127.0.0.1 port."""
 
-    def __init__(self, binary: Path, workdir: Path, name: str = "jaeger") -> None:
+    def __init__(
+        self, binary: Path, workdir: Path, name: str = "jaeger", ui_assets: Path | None = None
+    ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.ports: dict[str, int] = {}
         config = _rebind(yaml.safe_load(JAEGER_CONFIG.read_text(encoding="utf-8")), self.ports)
+        if ui_assets is not None:  # a jaeger-ui build: the Go module embeds only a placeholder
+            config["extensions"]["jaeger_query"]["ui"] = {"assets_path": str(ui_assets)}
         config_path = workdir / f"{name}.yaml"
         config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         super().__init__(
@@ -208,3 +213,56 @@ def parent_id(span: dict[str, Any]) -> str | None:
                 found: str = reference["spanID"]
                 return found
     return None
+
+
+_DEMO = "import sys; from otel_agents.cli import main; sys.exit(main())"
+
+
+def run_demo(jaeger: Jaeger, workdir: Path, service: str, runs: int = 6, **env: str) -> str:
+    """Runs the demo with OTLP/HTTP straight to Jaeger (nothing else set); its stderr."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    outcome_log = str(workdir / "outcomes.jsonl")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _DEMO,
+            "demo",
+            "--runs",
+            str(runs),
+            "--quiet",
+            "--outcome-log",
+            outcome_log,
+        ],
+        env={
+            # This process's environment without its OTel settings: only these count.
+            **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
+            "OTEL_SERVICE_NAME": service,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": jaeger.otlp_http_endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            # Every 100 ms: a run of about two seconds tries a dozen metric exports.
+            "OTEL_METRIC_EXPORT_INTERVAL": "100",
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+            **env,
+        },
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def wait_for_traces(
+    jaeger: Jaeger, service: str, count: int, timeout_s: float = 30
+) -> list[dict[str, Any]]:
+    """At least ``count`` demo workflow traces of ``service``, once Jaeger has them."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if service in (jaeger.api("services") or []):
+            found = jaeger.traces(service, operation="invoke_workflow research-report")
+            if len(found) >= count:
+                return found
+        time.sleep(0.5)
+    raise AssertionError(f"not {count} workflow traces of {service} in Jaeger:\n{jaeger.tail()}")

@@ -140,7 +140,13 @@ def up(folder: Path) -> dict[str, Any]:
         broker = kafka_broker.KafkaBroker(folder / "kafka", partitions=6)
         broker.start()
         record("kafka", broker.pid, "java")
-        jaeger = server("jaeger", lambda: jaeger_harness.Jaeger(jaeger_binary, folder))
+        ui = os.environ.get("OTEL_AGENTS_JAEGER_UI")  # a jaeger-ui build (docs/jaeger.md)
+        jaeger = server(
+            "jaeger",
+            lambda: jaeger_harness.Jaeger(
+                jaeger_binary, folder, ui_assets=Path(ui) if ui else None
+            ),
+        )
         collector = server(
             "otel-collector",
             lambda: ops_harness.Collector(
@@ -199,7 +205,9 @@ def up(folder: Path) -> dict[str, Any]:
     healthy_at = time.monotonic()
 
     state["urls"] = {
-        "Jaeger UI": f"{jaeger.url}/search?service=agent-demo",
+        "Jaeger UI": f"{jaeger.url}/search?service=agent-demo"
+        + ("" if ui else "  (placeholder page: set OTEL_AGENTS_JAEGER_UI, docs/jaeger.md)"),
+        "Jaeger query API": f"{jaeger.url}/api/traces?service=agent-demo",
         "Prometheus": prometheus.url,
         "Alertmanager": alertmanager.url,
         "Collector metrics": f"http://127.0.0.1:{collector.prometheus_port}/metrics",

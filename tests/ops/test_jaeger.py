@@ -7,10 +7,6 @@ the log must say so once, not every interval (otel_agents.export.otlp_signals).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,62 +19,18 @@ pytestmark = [
     pytest.mark.timeout(jaeger_harness.JAEGER_BUILD_TIMEOUT_S + 300),
 ]
 
-_DEMO = "import sys; from otel_agents.cli import main; sys.exit(main())"
 METRICS_FAILED = "Failed to export metrics"
 OUR_WARNING = "further failures are not logged"
 
 
-def _run_demo(jaeger: Jaeger, workdir: Path, service: str, **env: str) -> str:
-    """Runs the demo against Jaeger's OTLP/HTTP receiver; its stderr."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _DEMO,
-            "demo",
-            "--runs",
-            "6",
-            "--quiet",
-            "--outcome-log",
-            str(workdir / "outcomes.jsonl"),
-        ],
-        env={
-            # This process's environment without its OTel settings: only these count.
-            **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
-            "OTEL_SERVICE_NAME": service,
-            "OTEL_EXPORTER_OTLP_ENDPOINT": jaeger.otlp_http_endpoint,
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-            # Every 100 ms: a run of about two seconds tries a dozen metric exports.
-            "OTEL_METRIC_EXPORT_INTERVAL": "100",
-            "OTEL_BSP_SCHEDULE_DELAY": "100",
-            **env,
-        },
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stderr
-
-
 def _traces(jaeger: Jaeger, service: str) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        services = jaeger.api("services") or []
-        if service in services:
-            found = jaeger.traces(service, operation="invoke_workflow research-report")
-            if len(found) >= 6:
-                return found
-        time.sleep(0.5)
-    pytest.fail(f"no six workflow traces of {service} in Jaeger:\n{jaeger.tail()}")
+    return jaeger_harness.wait_for_traces(jaeger, service, 6)
 
 
 @pytest.fixture(scope="module")
 def demo_in_jaeger(jaeger: Jaeger, tmp_path_factory: pytest.TempPathFactory) -> str:
     """stderr of a demo run sent straight to Jaeger with only the shared endpoint set."""
-    return _run_demo(jaeger, tmp_path_factory.mktemp("demo-direct"), "direct-demo")
+    return jaeger_harness.run_demo(jaeger, tmp_path_factory.mktemp("demo-direct"), "direct-demo")
 
 
 def test_straight_to_jaeger_the_traces_arrive(demo_in_jaeger: str, jaeger: Jaeger) -> None:
@@ -96,7 +48,9 @@ def test_a_refused_metrics_signal_is_reported_once(demo_in_jaeger: str) -> None:
 
 
 def test_metrics_exporter_none_sends_no_metrics(jaeger: Jaeger, tmp_path: Path) -> None:
-    stderr = _run_demo(jaeger, tmp_path, "no-metrics-demo", OTEL_METRICS_EXPORTER="none")
+    stderr = jaeger_harness.run_demo(
+        jaeger, tmp_path, "no-metrics-demo", OTEL_METRICS_EXPORTER="none"
+    )
     assert METRICS_FAILED not in stderr and OUR_WARNING not in stderr, stderr
     assert _traces(jaeger, "no-metrics-demo")
 
@@ -106,7 +60,7 @@ def test_metrics_follow_their_own_endpoint(jaeger: Jaeger, tmp_path: Path) -> No
     received: list[Any] = []
     server = _metrics_receiver(received)
     try:
-        stderr = _run_demo(
+        stderr = jaeger_harness.run_demo(
             jaeger,
             tmp_path,
             "split-demo",

@@ -91,7 +91,7 @@ def test_stack_up_is_healthy_idempotent_and_down_stops_only_its_own(stack_folder
     state = json.loads((stack_folder / "state.json").read_text())
     names = [p["name"] for p in state["processes"]]
     assert names == ["kafka", "jaeger", "otel-collector", "alertmanager", "prometheus", "demo"]
-    for name in ("Jaeger UI", "Prometheus", "Alertmanager"):
+    for name in ("Jaeger query API", "Prometheus", "Alertmanager"):
         assert state["urls"][name] in first.stdout
         assert state["urls"][name].startswith("http://127.0.0.1:")
     prometheus = state["urls"]["Prometheus"]
