@@ -22,9 +22,10 @@ from tests.kafka_broker import KafkaBroker, read_topic
 pytestmark = pytest.mark.integration
 
 _ROOT = Path(__file__).resolve().parent.parent
-# Agent code must never wait on Kafka: allow scheduler noise on a busy 2-core machine
-# (JVM + app + consumer), not a network timeout.
-_MAX_CALL_P99_MS = 5.0
+# Agent code must never wait on Kafka. A wait would cost >= 1 s (metadata) or the message
+# timeout; the bound leaves room for scheduler noise on a loaded 2-core machine (JVM, app,
+# consumer and other jobs), so it detects blocking, not speed (speed is benchmarked).
+_MAX_CALL_P99_MS = 100.0
 # A call blocked on Kafka would take >= 1 s (metadata timeout) or 30 s (message timeout).
 _MAX_CALL_MS = 250.0
 
