@@ -33,11 +33,12 @@ stack: $(STAMP) system-deps
 stack-down: $(STAMP)
 	$(BIN)/python tests/native_stack.py down
 
-## lint: ruff and mypy --strict
+## lint: ruff, mypy --strict and the import layers (import-linter)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy otel_agents
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .otel-agents .stack

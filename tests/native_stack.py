@@ -28,10 +28,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import jaeger_harness
-import kafka_broker
 import ops_harness
+
+from tests.kafka import broker as kafka_broker
 
 REPO = ops_harness.REPO
 KAFKA_OVERLAY = REPO / "collector" / "otelcol-kafka.yaml"

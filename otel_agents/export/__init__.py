@@ -1,5 +1,12 @@
-"""Export: sending finished actions and their telemetry to their destinations.
+"""Export: configuring the SDK and sending finished actions to their sinks.
 
-- ``otlp_signals``: where each OTLP signal goes (traces, metrics), by the standard
-  environment variables, and a metric exporter that reports a refusing endpoint once.
+- ``configure``: ``configure()``, ``shutdown()``, ``force_flush()``, ``recent_events()``.
+- ``otlp_signals``: where each OTLP signal goes (traces, metrics) by the standard
+  environment variables; a metric exporter that reports a refusing endpoint once.
+- ``processor``: the span processor that turns finished spans into OutcomeEvents for sinks.
+- ``sampling``: a sampler wrapper that keeps outcome spans through trace sampling.
+- ``metrics``: GenAI histograms and outcome counters.
+- ``jsonl``: the embedded outcome log; ``recent``: the in-memory ring of recent events.
+- ``feedback``: ``feedback()``; ``feedback_routes``: where a FeedbackEvent goes.
+- ``kafka``: the Kafka exporter, its settings, spool and replay.
 """

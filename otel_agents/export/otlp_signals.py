@@ -30,6 +30,7 @@ from opentelemetry.sdk.metrics.export import (
     MetricsData,
 )
 
+from otel_agents import _otel_private
 from otel_agents.errors import ConfigurationError
 
 _logger = logging.getLogger(__name__)
@@ -114,10 +115,8 @@ class QuietMetricExporter(MetricExporter):
     """
 
     def __init__(self, exporter: MetricExporter, endpoint: str) -> None:
-        super().__init__(
-            preferred_temporality=exporter._preferred_temporality,
-            preferred_aggregation=exporter._preferred_aggregation,
-        )
+        temporality, aggregation = _otel_private.metric_exporter_preferences(exporter)
+        super().__init__(preferred_temporality=temporality, preferred_aggregation=aggregation)
         self._exporter = exporter
         self._endpoint = endpoint
         self._failing = False
