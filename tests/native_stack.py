@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -125,6 +126,9 @@ def up(folder: Path) -> dict[str, Any]:
     kafka_broker.ensure_jars()
     built_at = time.monotonic()
 
+    # A new stack each time: an old broker's data holds another cluster id.
+    for data in ("kafka", "tsdb", "alertmanager-data", "spool"):
+        shutil.rmtree(folder / data, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     state = {"folder": str(folder), "processes": [], "urls": {}}
 
@@ -260,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             up(folder)
         else:
             down(folder)
-    except ops_harness.ComponentUnavailable as exc:
+    except (ops_harness.ComponentUnavailable, kafka_broker.BrokerUnavailable) as exc:
         print(f"stack: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -84,7 +84,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_stack_up_is_healthy_idempotent_and_down_stops_only_its_own(stack_folder: Path) -> None:
+def test_stack_is_idempotent_stops_only_its_own_and_restarts(stack_folder: Path) -> None:
     first = _stack(stack_folder, "up")
     assert first.returncode == 0, first.stdout + first.stderr
     print(first.stdout)
@@ -116,3 +116,8 @@ def test_stack_up_is_healthy_idempotent_and_down_stops_only_its_own(stack_folder
     for process in state["processes"][:-1]:
         assert not _alive(process["pid"]), f"{process['name']} still runs"
     assert not (stack_folder / "state.json").exists()
+
+    # And up again in the same folder: a stopped stack leaves nothing that blocks a new one.
+    restarted = _stack(stack_folder, "up")
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    assert "all healthy" in restarted.stdout
