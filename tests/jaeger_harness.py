@@ -102,7 +102,7 @@ def build_jaeger(timeout_s: float = JAEGER_BUILD_TIMEOUT_S) -> Path:
 
 
 # --- the server ------------------------------------------------------------------------
-def _rebind(node: Any, ports: dict[str, int], path: str = "") -> Any:
+def rebind_listeners(node: Any, ports: dict[str, int], path: str = "") -> Any:
     """A copy of the config with every listener on a free 127.0.0.1 port.
 
     Listeners are found, not listed: any ``endpoint`` (host:port) and the telemetry
@@ -110,7 +110,7 @@ def _rebind(node: Any, ports: dict[str, int], path: str = "") -> Any:
     fixed port in the tests.
     """
     if isinstance(node, dict):
-        copy = {key: _rebind(value, ports, f"{path}/{key}") for key, value in node.items()}
+        copy = {key: rebind_listeners(value, ports, f"{path}/{key}") for key, value in node.items()}
         if "endpoint" in copy and isinstance(copy["endpoint"], str):
             ports[path] = free_port()
             copy["endpoint"] = f"127.0.0.1:{ports[path]}"
@@ -119,7 +119,7 @@ def _rebind(node: Any, ports: dict[str, int], path: str = "") -> Any:
             copy["host"], copy["port"] = "127.0.0.1", ports[path]
         return copy
     if isinstance(node, list):
-        return [_rebind(item, ports, f"{path}/{index}") for index, item in enumerate(node)]
+        return [rebind_listeners(item, ports, f"{path}/{index}") for index, item in enumerate(node)]
     return node
 
 
@@ -131,7 +131,7 @@ class Jaeger(Server):
     ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.ports: dict[str, int] = {}
-        config = _rebind(yaml.safe_load(JAEGER_CONFIG.read_text(encoding="utf-8")), self.ports)
+        config = rebind_listeners(yaml.safe_load(JAEGER_CONFIG.read_text(encoding="utf-8")), self.ports)
         if ui_assets is not None:  # a jaeger-ui build: the Go module embeds only a placeholder
             config["extensions"]["jaeger_query"]["ui"] = {"assets_path": str(ui_assets)}
         config_path = workdir / f"{name}.yaml"

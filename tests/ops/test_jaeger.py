@@ -102,3 +102,17 @@ def _metrics_receiver(received: list[Any]) -> Any:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def test_every_listener_in_the_config_defaults_to_loopback() -> None:
+    import re
+
+    import yaml
+
+    text = jaeger_harness.JAEGER_CONFIG.read_text(encoding="utf-8")
+    ports: dict[str, int] = {}
+    jaeger_harness.rebind_listeners(yaml.safe_load(text), ports)
+    assert len(ports) == 6, ports  # OTLP gRPC + HTTP, query HTTP + gRPC, health, metrics
+    hosts = re.findall(r"(?:endpoint|host): (\S+?)(?::\d+)?$", text, re.MULTILINE)
+    assert len(hosts) == len(ports)
+    assert set(hosts) == {"${env:JAEGER_LISTEN_HOST:-127.0.0.1}"}, hosts
