@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # System packages the integration tests need: Prometheus (server + promtool) and
 # Alertmanager (amtool) for the operations tests, Java 17 + Maven to fetch and run the
-# Kafka broker, tmux for the monitor's screen test, Chromium and its matching
-# ChromeDriver (one Debian source package, so their versions always pair) for the
-# Jaeger trace view test. Idempotent: installs only what is missing, and refreshes
-# the package index at most once per run.
+# Kafka broker, tmux for the monitor's screen test, Chromium and its driver for the serve
+# page's and the Jaeger trace view's browser tests. Idempotent: installs only what is
+# missing, and refreshes the package index at most once per run.
 set -euo pipefail
 
 need=()
@@ -13,8 +12,11 @@ command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
-command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
+# Browser tests: Debian's Chromium and the chromedriver of the same build, and a font so
+# screenshots show text.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+[ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
 
 if [ "${#need[@]}" -gt 0 ]; then
     sudo_cmd=()

@@ -93,10 +93,12 @@ def _page(browser: Any) -> str:
     return text
 
 
-def _artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where tests leave files for people to look at, per session."""
-    folder = tmp_path_factory.getbasetemp() / "artifacts"
-    folder.mkdir(exist_ok=True)
+def _artifacts() -> Path:
+    """Where tests leave files for people to look at (the serve page's screenshots too)."""
+    folder = Path(
+        os.environ.get("OTEL_AGENTS_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts")
+    )
+    folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
@@ -104,7 +106,6 @@ def test_the_trace_view_shows_agent_spans_with_their_outcome_tags(
     jaeger_with_ui: Jaeger,
     demo_trace: dict[str, Any],
     browser: Any,
-    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -138,7 +139,7 @@ def test_the_trace_view_shows_agent_spans_with_their_outcome_tags(
     ):
         assert shown in text, f"{shown!r} not on the page"
 
-    screenshot = _artifacts(tmp_path_factory) / "jaeger-trace-view.png"
+    screenshot = _artifacts() / "jaeger-trace-view.png"
     assert browser.save_screenshot(str(screenshot))
     assert screenshot.stat().st_size > 20_000
     print(f"screenshot: {screenshot}")
