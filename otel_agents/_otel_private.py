@@ -103,3 +103,13 @@ def span_exporters(provider: Any) -> list[Any]:
         if exporter is not None:
             found.append(exporter)
     return found
+
+
+def metric_exporter_preferences(exporter: Any) -> tuple[Any, Any]:
+    """(preferred temporality, preferred aggregation) of a metric exporter.
+
+    A wrapper around an exporter must report the same preferences, or the reader would
+    aggregate for the wrapper's defaults instead of what OTEL_EXPORTER_OTLP_METRICS_*
+    chose for the inner one. The SDK's own reader reads these private attributes too.
+    """
+    return exporter._preferred_temporality, exporter._preferred_aggregation
