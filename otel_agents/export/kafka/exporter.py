@@ -122,6 +122,8 @@ class KafkaOutcomeExporter(SpanExporter):
         s = self.settings
         self._spool = Spool(s.spool_dir, s.spool_max_bytes, s.spool_fsync)
         self._rejected = Spool(s.spool_dir / "rejected", s.spool_max_bytes, s.spool_fsync)
+        #: Set by configure() when its outcome processor sends the events through us.
+        self.fed_by_processor = False
         self._register_metrics(meter_provider)
         # Building the core validates the librdkafka properties.
         self._core = ProducerCore(
@@ -211,6 +213,10 @@ class KafkaOutcomeExporter(SpanExporter):
         processor to the same provider: from then on outcomes reach Kafka through it, so
         a full batch-processor queue, which drops spans silently, can no longer lose them.
         """
+        if self.fed_by_processor:
+            # configure() feeds this exporter its events (one producer, one event per
+            # span): span batches from the SDK's processor would send each event twice.
+            return SpanExportResult.SUCCESS
         if self._routing is None and spans:
             self._route_outcomes_around_the_batch_processor(spans[0])
         cutoff = self._routing_since
