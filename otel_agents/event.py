@@ -93,12 +93,19 @@ def event_id_for(trace_id: int, span_id: int, event_type: str = EVENT_TYPE_OUTCO
     Exactly ``uuid.uuid5(namespace, "<trace>-<span>-<type>")``, computed without building
     UUID objects (this runs once per event).
     """
-    name = f"{trace_id:032x}-{span_id:016x}-{event_type}".encode()
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return _event_id_from_hex(f"{trace_id:032x}", f"{span_id:016x}", event_type)
+
+
+_NAMESPACE_SHA1 = hashlib.sha1(_NAMESPACE_BYTES, usedforsecurity=False)
+
+
+def _event_id_from_hex(trace_hex: str, span_hex: str, event_type: str) -> str:
+    sha = _NAMESPACE_SHA1.copy()  # the namespace's hash state, computed once
+    sha.update(f"{trace_hex}-{span_hex}-{event_type}".encode())
+    h = sha.hexdigest()
+    # uuid5: version nibble 5 (char 12), RFC 4122 variant bits in char 16.
+    variant = "89ab"[int(h[16], 16) & 0x3]
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
 
 
 def is_outcome_span(span: Any) -> bool:
@@ -206,8 +213,14 @@ class OutcomeEvent:
         metadata: dict[str, Any] = {}
         others: dict[str, Any] = {}
         # One pass over the attributes, dispatching each known key to its field: this runs
-        # once per event on the export thread, so it is kept to dict lookups.
-        for key, value in _attributes_of(span).items():
+        # once per event on the export thread, so it is kept to dict lookups. Most known
+        # attributes are strings stored as they are: that case is tested first.
+        str_fields = _STR_FIELDS
+        for key, value in _attributes_of(span, event_type).items():
+            field = str_fields.get(key)
+            if field is not None and type(value) is str:
+                data[field] = value
+                continue
             target = _DISPATCH.get(key)
             if target is None:
                 if key.startswith(_METADATA_PREFIX):
@@ -248,7 +261,7 @@ class OutcomeEvent:
             data["total_tokens"] = max(
                 data["total_tokens"] or 0, (input_tokens or 0) + (output_tokens or 0)
             )
-        span_events = span.events
+        span_events = _events_of(span)
         if span_events:
             error_message, stack = _exception_details(span_events)
             if data["error_message"] is None and error_message is not None:
@@ -257,16 +270,18 @@ class OutcomeEvent:
             data["events"] = [_event(event, limit) for event in span_events]
         else:
             data["events"] = []
-        links = span.links
+        links = _links_of(span)
         data["links"] = [_link(link) for link in links] if links else []
         if data["tags"] is None:
             data["tags"] = []
         if data["latency_ms"] is None:
             data["latency_ms"] = duration
-        data["event_id"] = event_id_for(ctx.trace_id, ctx.span_id, event_type)
+        trace_hex = f"{ctx.trace_id:032x}"
+        span_hex = f"{ctx.span_id:016x}"
+        data["event_id"] = _event_id_from_hex(trace_hex, span_hex, event_type)
         data["event_type"] = event_type
-        data["trace_id"] = f"{ctx.trace_id:032x}"
-        data["span_id"] = f"{ctx.span_id:016x}"
+        data["trace_id"] = trace_hex
+        data["span_id"] = span_hex
         data["parent_span_id"] = f"{parent.span_id:016x}" if parent is not None else None
         data["trace_flags"] = int(ctx.trace_flags)
         data["kind"] = kind.value
@@ -403,6 +418,7 @@ _DISPATCH: dict[str, tuple[str, int]] = {
     GEN_AI_AGENT_DESCRIPTION: ("", -1),
     GEN_AI_TOOL_DESCRIPTION: ("", -1),
 }
+_STR_FIELDS = {key: field for key, (field, how) in _DISPATCH.items() if how == _AS_STR}
 _NAME_FIELD_BY_KIND = {
     semconv.ActionKind.AGENT: "agent_name",
     semconv.ActionKind.TOOL: "tool_name",
@@ -465,14 +481,28 @@ _METADATA_PREFIX = METADATA_PREFIX
 _METADATA_PREFIX_LENGTH = len(_METADATA_PREFIX)
 
 
-def _attributes_of(span: Any) -> dict[str, Any]:
+def _attributes_of(span: Any, event_type: str = EVENT_TYPE_OUTCOME) -> Mapping[str, Any]:
     # The SDK's public ``attributes`` is a read-only view over a locked mapping: copying
-    # through it costs ~2 µs a span, reading the plain dict behind it ~0.1 µs.
+    # through it costs ~2 µs a span, reading the plain dict behind it ~0.1 µs. A finished
+    # span's attributes no longer change, so they are read in place; a running span's
+    # (PENDING event) are copied first, since its own thread may still set some.
     bounded = getattr(span, "_attributes", None)
     inner = getattr(bounded, "_dict", None)
     if isinstance(inner, dict):
-        return dict(inner)
+        return inner if event_type == EVENT_TYPE_OUTCOME else dict(inner)
     return dict(span.attributes) if span.attributes else {}
+
+
+def _events_of(span: Any) -> Sequence[Any]:
+    # ``span.events``/``span.links`` copy a locked list twice even when it is empty, as
+    # it is for most spans: look at its length first.
+    bounded = getattr(span, "_events", None)
+    return span.events if bounded is None or len(bounded) else ()
+
+
+def _links_of(span: Any) -> Sequence[Any]:
+    bounded = getattr(span, "_links", None)
+    return span.links if bounded is None or len(bounded) else ()
 
 
 def _safe(value: Any, limit: int) -> Any:
