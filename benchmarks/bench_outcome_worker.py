@@ -62,7 +62,7 @@ def _finished_spans(count: int) -> list[Any]:
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from otel_agents._runtime import RUNTIME
+    from otel_agents._state import RUNTIME
 
     memory = InMemorySpanExporter()
     provider = TracerProvider()

@@ -1,0 +1,228 @@
+"""OpenTelemetry metrics from finished outcomes: an ``OutcomeSink``, off the hot path.
+
+The outcome processor hands every finished OutcomeEvent to its sinks on its own
+thread, so recording metrics here costs the agent's thread nothing. Instruments follow
+the OpenTelemetry GenAI conventions where one exists (``gen_ai.client.token.usage``,
+``gen_ai.invoke_agent.duration``, ``gen_ai.execute_tool.duration``,
+``gen_ai.workflow.duration``, with their advised bucket boundaries); outcome counts,
+cost and scores use otel-agents' own names. Attributes are low-cardinality only:
+names, model, provider, status, error type; never ids.
+
+    from otel_agents.export.metrics import OutcomeMetrics
+    oa.configure(service_name="support-bot", sinks=[OutcomeMetrics()])
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Final, NamedTuple
+
+from opentelemetry import metrics
+from opentelemetry.metrics import Meter, MeterProvider
+
+from otel_agents import semconv
+from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.ids import EVENT_TYPE_OUTCOME
+
+_logger = logging.getLogger("otel_agents")
+
+# Advised explicit bucket boundaries of the GenAI semantic conventions.
+DURATION_BUCKETS_S: Final = tuple(0.01 * 2**i for i in range(14))  # 0.01 s .. 81.92 s
+TOKEN_BUCKETS: Final = tuple(4**i for i in range(14))  # 1 .. 67108864
+# Our own: per-action LLM cost spans a tenth of a cent to tens of dollars.
+COST_BUCKETS_USD: Final = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
+SCORE_BUCKETS: Final = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+
+_DURATION_METRIC: Final = {
+    semconv.OPERATION_INVOKE_AGENT: semconv.METRIC_INVOKE_AGENT_DURATION,
+    semconv.OPERATION_EXECUTE_TOOL: semconv.METRIC_EXECUTE_TOOL_DURATION,
+    semconv.OPERATION_INVOKE_WORKFLOW: semconv.METRIC_WORKFLOW_DURATION,
+}
+
+_Attributes = dict[str, str]
+
+
+class OutcomeMetrics:
+    """An ``OutcomeSink`` that records OTel metrics from each finished OutcomeEvent.
+
+    Uses ``meter_provider`` if given, else the global one (set it before the first
+    event: the SDK binds instruments to the provider current at creation).
+
+        sink = OutcomeMetrics(meter_provider=my_provider)
+    """
+
+    def __init__(self, meter_provider: MeterProvider | None = None) -> None:
+        meter: Meter = (meter_provider or metrics.get_meter_provider()).get_meter(
+            semconv.INSTRUMENTATION_SCOPE
+        )
+        self._durations = {
+            operation: meter.create_histogram(
+                name,
+                unit="s",
+                description=f"Duration of {operation} operations",
+                explicit_bucket_boundaries_advisory=DURATION_BUCKETS_S,
+            )
+            for operation, name in _DURATION_METRIC.items()
+        }
+        self._tokens = meter.create_histogram(
+            semconv.METRIC_TOKEN_USAGE,
+            unit="{token}",
+            description="Number of input and output tokens used",
+            explicit_bucket_boundaries_advisory=TOKEN_BUCKETS,
+        )
+        self._outcomes = meter.create_counter(
+            semconv.METRIC_OUTCOMES,
+            unit="{outcome}",
+            description="Finished agent, tool and workflow actions by outcome status",
+        )
+        self._cost = meter.create_histogram(
+            semconv.METRIC_OUTCOME_COST,
+            unit="{USD}",
+            description="LLM cost of one action in US dollars",
+            explicit_bucket_boundaries_advisory=COST_BUCKETS_USD,
+        )
+        self._quality = meter.create_histogram(
+            semconv.METRIC_OUTCOME_QUALITY,
+            unit="{score}",
+            description="Quality score of one action's outcome (0..1)",
+            explicit_bucket_boundaries_advisory=SCORE_BUCKETS,
+        )
+        self._confidence = meter.create_histogram(
+            semconv.METRIC_OUTCOME_CONFIDENCE,
+            unit="{score}",
+            description="Confidence score of one action's outcome (0..1)",
+            explicit_bucket_boundaries_advisory=SCORE_BUCKETS,
+        )
+        # A reward may be negative, which a histogram cannot record: keep its running
+        # sum and the number of rewarded outcomes; their ratio is the mean reward.
+        self._reward = meter.create_up_down_counter(
+            semconv.METRIC_OUTCOME_REWARD,
+            unit="{reward}",
+            description="Sum of the rewards of finished actions (may be negative)",
+        )
+        self._rewarded = meter.create_counter(
+            semconv.METRIC_OUTCOME_REWARDED,
+            unit="{outcome}",
+            description="Finished actions that carry a reward",
+        )
+        self.failed = 0
+        self._identities: dict[_Identity, _IdentityAttributes] = {}
+
+    # -- OutcomeSink ---------------------------------------------------------------------
+    def export_events(self, events: Sequence[OutcomeEvent]) -> None:
+        """Record a batch's metrics; never raises into the processor.
+
+        Histograms get one ``record`` per value, counters one ``add`` per distinct action
+        identity in the batch; attribute dicts are built once per identity and reused.
+        """
+        counts: dict[int, tuple[_IdentityAttributes, int]] = {}
+        for event in events:
+            try:
+                attrs = self._record(event)
+            except Exception:
+                self.failed += 1
+                if self.failed == 1:
+                    _logger.exception("otel-agents: could not record metrics for an outcome")
+                continue
+            if attrs is not None:
+                seen = counts.get(id(attrs))
+                counts[id(attrs)] = (attrs, 1 if seen is None else seen[1] + 1)
+        for attrs, count in counts.values():
+            try:
+                self._outcomes.add(count, attrs.outcome)
+            except Exception:
+                self.failed += count
+                _logger.exception("otel-agents: could not count outcomes")
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Nothing buffered here: the MeterProvider's reader exports on its own schedule."""
+        return True
+
+    def shutdown(self) -> None:
+        """The MeterProvider belongs to whoever created it; nothing to release here."""
+
+    # -- internals -----------------------------------------------------------------------
+    def _record(self, event: OutcomeEvent) -> _IdentityAttributes | None:
+        """Record the event's histograms; its attributes, for the batch's counters."""
+        data = event.data()
+        if data["event_type"] != EVENT_TYPE_OUTCOME:
+            return None  # an in-flight (PENDING) event has no outcome to count yet
+        identity = (
+            data["operation"],
+            data["agent_name"],
+            data["tool_name"],
+            data["workflow_name"],
+            data["model"],
+            data["provider"],
+            data["status"],
+            data["severity"],
+            data["error_type"],
+        )
+        attrs = self._identities.get(identity)
+        if attrs is None:
+            attrs = self._attributes_of(identity)
+        duration_ms = data["duration_ms"]
+        duration = self._durations.get(identity[0])
+        if duration is not None and duration_ms is not None:
+            duration.record(duration_ms / 1000.0, attrs.duration)
+        input_tokens, output_tokens = data["input_tokens"], data["output_tokens"]
+        if input_tokens is not None and input_tokens >= 0:
+            self._tokens.record(input_tokens, attrs.input_tokens)
+        if output_tokens is not None and output_tokens >= 0:
+            self._tokens.record(output_tokens, attrs.output_tokens)
+        for histogram, value in (
+            (self._cost, data["cost_usd"]),
+            (self._quality, data["quality_score"]),
+            (self._confidence, data["confidence_score"]),
+        ):
+            if value is not None and value >= 0:
+                histogram.record(value, attrs.base)
+        reward = data["reward"]
+        if reward is not None:
+            self._reward.add(reward, attrs.base)
+            self._rewarded.add(1, attrs.base)
+        return attrs
+
+    def _attributes_of(self, identity: _Identity) -> _IdentityAttributes:
+        operation, agent, tool, workflow, model, provider, status, severity, error = identity
+        base: _Attributes = {semconv.GEN_AI_OPERATION_NAME: operation}
+        for key, value in (
+            (semconv.GEN_AI_AGENT_NAME, agent),
+            (semconv.GEN_AI_TOOL_NAME, tool),
+            (semconv.GEN_AI_WORKFLOW_NAME, workflow),
+            (semconv.GEN_AI_REQUEST_MODEL, model),
+            (semconv.GEN_AI_PROVIDER_NAME, provider),
+        ):
+            if value:
+                base[key] = value
+        with_status = {**base, semconv.OUTCOME_STATUS: status}
+        duration = dict(with_status)
+        if error:
+            duration[semconv.ERROR_TYPE] = error
+        attrs = _IdentityAttributes(
+            base=base,
+            outcome={**with_status, semconv.OUTCOME_SEVERITY: severity},
+            duration=duration,
+            input_tokens={**base, semconv.GEN_AI_TOKEN_TYPE: "input"},
+            output_tokens={**base, semconv.GEN_AI_TOKEN_TYPE: "output"},
+        )
+        if len(self._identities) >= _MAX_IDENTITIES:
+            self._identities.clear()  # bounded: names are low-cardinality, but not by force
+        self._identities[identity] = attrs
+        return attrs
+
+
+_MAX_IDENTITIES = 1024
+# operation, agent, tool, workflow, model, provider, status, severity, error type
+_Identity = tuple[Any, ...]
+
+
+class _IdentityAttributes(NamedTuple):
+    """The attribute dicts of one action identity, built once and reused for every event."""
+
+    base: _Attributes
+    outcome: _Attributes
+    duration: _Attributes
+    input_tokens: _Attributes
+    output_tokens: _Attributes
