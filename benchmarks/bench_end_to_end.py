@@ -334,7 +334,7 @@ def _run_subject(
 ) -> dict[str, Any]:
     topic = None
     if name in KAFKA_SUBJECTS:
-        from tests.kafka_broker import create_topic
+        from tests.kafka.broker import create_topic
 
         topic = create_topic(bootstrap, f"bench-e2e-{uuid.uuid4().hex[:8]}", partitions=3)
     out = workdir / f"{name}.json"
@@ -446,7 +446,7 @@ def main() -> None:
         return
     sys.path.insert(0, str(ROOT))
     from tests import ops_harness
-    from tests.kafka_broker import KafkaBroker
+    from tests.kafka.broker import KafkaBroker
 
     names = [n.strip() for n in args.subjects.split(",") if n.strip()]
     unknown = set(names) - set(SUBJECTS)
