@@ -80,3 +80,35 @@ def test_configure_loads_the_sdk_when_asked(tmp_path: Path) -> None:
     modules = _modules_after(code, tmp_path)
     assert "opentelemetry.sdk.trace" in modules
     assert "otel_agents.export.processor" in modules
+
+
+def test_auto_flag_loads_nothing_of_ours_until_a_target_is_imported(tmp_path: Path) -> None:
+    # The start-up hook only watches imports: a process that never imports a target
+    # (a CLI tool, pip, a subprocess) must not pay for the package or the SDK.
+    env = {
+        "OTEL_AGENTS_AUTO_INSTRUMENT": "true",
+        "OTEL_AGENTS_TARGETS": "never_imported.agents:*Agent.run",
+        "OTEL_AGENTS_OUTCOME_LOG": str(tmp_path / "o.jsonl"),
+    }
+    modules = _modules_after("pass", tmp_path, **env)
+    assert [m for m in modules if m.startswith(("otel_agents", "opentelemetry"))] == []
+
+
+def test_auto_flag_sets_up_when_the_first_target_is_imported(tmp_path: Path) -> None:
+    (tmp_path / "my_agents.py").write_text(
+        "class PlanAgent:\n    def run(self, task):\n        return task\n"
+    )
+    env = {
+        "OTEL_AGENTS_AUTO_INSTRUMENT": "true",
+        "OTEL_AGENTS_TARGETS": "my_agents:*Agent.run",
+        "OTEL_AGENTS_OUTCOME_LOG": str(tmp_path / "o.jsonl"),
+    }
+    code = """
+        import my_agents
+        assert my_agents.PlanAgent().run("x") == "x"
+        import otel_agents as oa
+        assert oa.force_flush()
+        assert [e.name for e in oa.recent_events()] == ["PlanAgent"]
+    """
+    modules = _modules_after(code, tmp_path, **env)
+    assert "opentelemetry.sdk.trace" in modules
