@@ -9,6 +9,8 @@ Measures, briefly (a minute or two on a shared machine):
   import      CPU ms of ``python -c "import otel_agents"`` above ``import opentelemetry.trace``
   auto flag   CPU ms of ``OTEL_AGENTS_AUTO_INSTRUMENT=true python -c pass`` (no target
               imported) above bare ``python -c pass``
+  auto target CPU ms of the flag with its target module imported, above the SDK's own
+              set-up (provider, resource, batch processor) and the same import
 and prints each next to its committed figure, flagging those that moved by more than the
 figure's noise margin. Not a test: it always exits 0 unless it could not measure.
 ``--update`` writes the new figures as the baseline (commit it with the change that
@@ -44,7 +46,30 @@ STARTUP_COMMANDS: dict[str, tuple[list[str], dict[str, str]]] = {
             "OTEL_AGENTS_TARGETS": "bench_never_imported.agents:*Agent.run",
         },
     ),
+    # The SDK's own set-up (a provider with its resource and a batch processor), then
+    # the application's agent module: what any OpenTelemetry set-up costs ...
+    "sdk_setup": (
+        [
+            "-c",
+            "from opentelemetry.sdk.resources import Resource\n"
+            "from opentelemetry.sdk.trace import TracerProvider\n"
+            "from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter\n"
+            "TracerProvider(resource=Resource.create()).add_span_processor("
+            "BatchSpanProcessor(SpanExporter()))\n"
+            "import bench_agents",
+        ],
+        {},
+    ),
+    # ... and the flag with that module as its target: the hook's whole set-up.
+    "auto_target": (
+        ["-c", "import bench_agents"],
+        {
+            "OTEL_AGENTS_AUTO_INSTRUMENT": "true",
+            "OTEL_AGENTS_TARGETS": "bench_agents:*Agent.run",
+        },
+    ),
 }
+_AGENTS_MODULE = "class PlanAgent:\n    def run(self, task):\n        return task\n"
 
 
 def _clean_env(extra: dict[str, str]) -> dict[str, str]:
@@ -68,6 +93,7 @@ def startup(runs: int, python: str) -> dict[str, float]:
     samples: dict[str, list[float]] = {name: [] for name in STARTUP_COMMANDS}
     with tempfile.TemporaryDirectory(prefix="otel-agents-startup-") as scratch:
         cwd = Path(scratch)  # outcome logs and the like land here, not in the repository
+        (cwd / "bench_agents.py").write_text(_AGENTS_MODULE)
         for _ in range(runs):
             for name, (args, extra) in STARTUP_COMMANDS.items():
                 samples[name].append(_child_cpu_ms([python, *args], _clean_env(extra), cwd))
@@ -109,6 +135,7 @@ def measure(python: str, calls: int, repeats: int, runs: int) -> dict[str, float
     cpu = startup(runs, python)
     figures["import_ms_above_otel_trace"] = cpu["otel_agents"] - cpu["otel_trace"]
     figures["auto_flag_ms_above_python"] = cpu["auto_flag"] - cpu["pass"]
+    figures["auto_target_ms_above_sdk_setup"] = cpu["auto_target"] - cpu["sdk_setup"]
     return figures
 
 
