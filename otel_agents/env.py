@@ -56,6 +56,10 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("OTEL_AGENTS_KAFKA_SHUTDOWN_TIMEOUT_MS", "3000", "int", "longest wait at shutdown"),
     EnvVar("OTEL_AGENTS_AUTO_INSTRUMENT", "", "bool", "auto-instrument at interpreter start"),
     EnvVar("OTEL_AGENTS_TARGETS", "", "patterns", "what auto-instrumentation wraps"),
+    EnvVar("OTEL_AGENTS_SERVE_TOKEN", "", "text", "serve: bearer token on /api and /ws"),
+    EnvVar("OTEL_AGENTS_SERVE_CORS_ORIGINS", "", "text", "serve: origins allowed by CORS"),
+    EnvVar("OTEL_AGENTS_SERVE_MAX_BODY_BYTES", "65536", "int", "serve: largest request body"),
+    EnvVar("OTEL_AGENTS_SERVE_CLIENT_QUEUE", "1000", "int", "serve: messages queued per client"),
 )
 """The registry: every ``OTEL_AGENTS_*`` variable otel-agents reads."""
 

@@ -22,6 +22,7 @@ _SUBCOMMANDS: tuple[str, ...] = (
     "replay",
     "monitor",  # issue 6
     "feedback",  # issue 6
+    "serve",  # issue 12
 )
 
 

@@ -233,9 +233,13 @@ class MonitorState:
     # -- feeding -------------------------------------------------------------------------
     def ingest(self, payload: bytes | str | None) -> str:
         """Take one raw message; returns what it was (outcome, feedback, malformed, foreign)."""
+        kind, data = decode(payload)
+        return self.accept(kind, data)
+
+    def accept(self, kind: str, data: Mapping[str, Any] | None) -> str:
+        """``ingest`` for a message already decoded (``decode.decode``), e.g. by a server."""
         self.messages += 1
         self._tick()
-        kind, data = decode(payload)
         try:
             if kind == OUTCOME and data is not None:
                 self.add_outcome(data)
@@ -307,6 +311,10 @@ class MonitorState:
                 self._orphans.popitem(last=False)
 
     # -- reading -------------------------------------------------------------------------
+    def agent_of_event(self, event_id: str) -> str | None:
+        """The agent of a recent finished event, by its id (feedback often names only that)."""
+        return self._agent_of.get(event_id)
+
     @property
     def success_rate(self) -> float | None:
         return self.successes / self.finished if self.finished else None
