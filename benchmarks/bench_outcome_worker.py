@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import plan
+from _harness import END_ATTRIBUTES, SPAN_NAME, START_ATTRIBUTES, batch_provider, plan
 
 import otel_agents as oa
 
@@ -54,6 +54,32 @@ def tight_loop(calls: int, telemetry: Any) -> dict[str, float]:
         "cpu_us_per_call": (c1 - c0) / calls * 1e6,
         **{k: float(v) for k, v in stats.items()},
     }
+
+
+def raw_otel_loop(calls: int) -> dict[str, float]:
+    """The same calls with raw OpenTelemetry (BatchSpanProcessor, no-op exporter)."""
+    from opentelemetry.trace import SpanKind
+
+    provider, exporter = batch_provider()
+    tracer = provider.get_tracer("bench.raw")
+    internal = SpanKind.INTERNAL
+
+    def raw() -> Any:
+        with tracer.start_as_current_span(
+            SPAN_NAME, kind=internal, attributes=START_ATTRIBUTES
+        ) as span:
+            result = plan("task")
+            span.set_attributes(END_ATTRIBUTES)
+            return result
+
+    cpu = time.process_time
+    c0 = cpu()
+    for _ in range(calls):
+        raw()
+    provider.force_flush()
+    c1 = cpu()
+    provider.shutdown()
+    return {"cpu_us_per_call": (c1 - c0) / calls * 1e6, "dropped": calls - exporter.exported}
 
 
 def _finished_spans(count: int) -> list[Any]:
@@ -120,7 +146,9 @@ def agent_latency(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200_000)
-    parser.add_argument("--kafka", help="bootstrap servers: also send outcomes to Kafka")
+    parser.add_argument(
+        "--kafka", help="bootstrap servers, or 'start' for the test harness's broker"
+    )
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each latency run")
     parser.add_argument("--rate", type=float, default=500.0, help="agent calls/s when timing")
     parser.add_argument("--feed", type=int, default=200, help="spans fed to the worker per 10 ms")
@@ -128,18 +156,40 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="otel-agents-worker-"))
     for key in [k for k in os.environ if k.startswith("OTEL_")]:
         del os.environ[key]
+    broker = None
+    bootstrap = args.kafka
+    if bootstrap == "start":
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.kafka.broker import KafkaBroker
+
+        broker = KafkaBroker(scratch / "kafka")
+        broker.start()
+        bootstrap = broker.bootstrap
+    try:
+        _measure(args, scratch, bootstrap)
+    finally:
+        if broker is not None:
+            broker.stop()
+
+
+def _measure(args: argparse.Namespace, scratch: Path, bootstrap: str | None) -> None:
     spans = _finished_spans(args.feed)
     telemetry = oa.configure(
         service_name="bench",
-        outcome_log=None if args.kafka else scratch / "outcomes.jsonl",
-        kafka_bootstrap_servers=args.kafka,
+        outcome_log=None if bootstrap else scratch / "outcomes.jsonl",
+        kafka_bootstrap_servers=bootstrap,
     )
+    raw = raw_otel_loop(args.calls // 2)  # also warms the interpreter up
     loop = tight_loop(args.calls, telemetry)
+    raw_after = raw_otel_loop(args.calls // 2)
+    raw_cpu = (raw["cpu_us_per_call"] + raw_after["cpu_us_per_call"]) / 2
     print(
-        f"tight loop, {args.calls:,} calls ({'Kafka' if args.kafka else 'default sinks'}): "
+        f"tight loop, {args.calls:,} calls ({'Kafka' if bootstrap else 'default sinks'}): "
         f"{loop['calls_per_s']:,.0f} calls/s, CPU {loop['cpu_us_per_call']:.1f} µs/call incl. "
-        f"flush; events {loop['events']:,.0f}, dropped {loop['dropped']:,.0f}, "
-        f"caller exports {loop['caller_exports']:,.0f}, failed {loop['failed']:,.0f}"
+        f"flush = {loop['cpu_us_per_call'] / raw_cpu:.2f}× raw OTel's {raw_cpu:.1f} µs (same "
+        f"process, before and after); events {loop['events']:,.0f}, dropped "
+        f"{loop['dropped']:,.0f}, caller exports {loop['caller_exports']:,.0f}, failed "
+        f"{loop['failed']:,.0f}; raw OTel dropped {raw['dropped'] + raw_after['dropped']:,.0f}"
     )
     for busy in (False, True):
         lat = agent_latency(telemetry, busy, args.seconds, args.rate, spans)
