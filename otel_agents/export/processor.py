@@ -118,7 +118,13 @@ class OutcomeSpanProcessor(SpanProcessor):
         if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
             return
         queue = self._queue
-        if len(queue) >= self._max_queue_size and not self._help_export():
+        if (
+            len(queue) >= self._max_queue_size
+            and not self._help_export()
+            # The lock stayed busy: the worker was draining batch after batch (its lock is
+            # not fair), so there is room by now unless it is stuck.
+            and len(queue) >= self._max_queue_size
+        ):
             self._count_drop()
             return
         queue.append(span)
