@@ -9,9 +9,10 @@ ordinary this module only watches imports: right after the first target module (
 imported it gets it back, the real hook (``otel_agents.auto._startup``) runs: it checks
 every setting, sets up the SDK and wraps the targets, that module included.
 
-Anything unusual (a flag value other than a plain true, no targets, a pattern this module
-cannot read, a target already imported, ``opentelemetry-instrument``) runs the real hook at
-once instead, so those configuration errors still stop the process at start-up.
+Anything unusual (a flag value other than a plain true, no targets, a framework preset, a
+pattern this module cannot read, a target already imported, ``opentelemetry-instrument``)
+runs the real hook at once instead, so those configuration errors still stop the process
+at start-up.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def _watched_modules() -> tuple[set[str], list[str], list[str]] | None:
         return None  # the flag alone sets up the SDK for hand-decorated code
     exact, globs = {"otel_agents"}, []
     for pattern in patterns:
+        if pattern.lower().startswith("preset:"):
+            return None  # which modules a preset names is the real hook's business
         parts = pattern.split(":")
         if len(parts) == 3 and parts[0].strip() in _KINDS:
             module = parts[1].strip()

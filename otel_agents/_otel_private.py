@@ -108,3 +108,13 @@ def initialize_sdk_from_environment() -> None:
     from opentelemetry.sdk._configuration import _initialize_components
 
     _initialize_components()
+
+
+def metric_exporter_preferences(exporter: Any) -> tuple[Any, Any]:
+    """(preferred temporality, preferred aggregation) of a metric exporter.
+
+    A wrapper around an exporter must report the same preferences, or the reader would
+    aggregate for the wrapper's defaults instead of what OTEL_EXPORTER_OTLP_METRICS_*
+    chose for the inner one. The SDK's own reader reads these private attributes too.
+    """
+    return exporter._preferred_temporality, exporter._preferred_aggregation

@@ -1,6 +1,8 @@
 """Export: configuring the SDK and sending finished actions to their sinks.
 
 - ``configure``: ``configure()``, ``shutdown()``, ``force_flush()``, ``recent_events()``.
+- ``otlp_signals``: where each OTLP signal goes (traces, metrics) by the standard
+  environment variables; a metric exporter that reports a refusing endpoint once.
 - ``processor``: the span processor that turns finished spans into OutcomeEvents for sinks.
 - ``sampling``: a sampler wrapper that keeps outcome spans through trace sampling.
 - ``metrics``: GenAI histograms and outcome counters.

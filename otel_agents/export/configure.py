@@ -28,6 +28,7 @@ from otel_agents.errors import ConfigurationError
 from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.export.jsonl import JsonLinesOutcomeLog
 from otel_agents.export.metrics import OutcomeMetrics
+from otel_agents.export.otlp_signals import OtlpTarget, QuietMetricExporter, otlp_target
 from otel_agents.export.processor import OutcomeSink, OutcomeSpanProcessor
 from otel_agents.export.recent import RecentEvents
 from otel_agents.export.sampling import wrap_sampler
@@ -178,6 +179,14 @@ def configure(
             settings.redact_pattern,
             "redact_pattern" if redact_pattern else "env OTEL_AGENTS_REDACT_PATTERN",
         )
+        # Per signal, by the OTEL_* rules (otel_agents.export.otlp_signals); bad values
+        # fail here, before anything is set up.
+        traces_target = otlp_target(
+            "traces", settings.otlp_endpoint, settings.otlp_protocol, os.environ
+        )
+        metrics_target = otlp_target(
+            "metrics", settings.otlp_endpoint, settings.otlp_protocol, os.environ
+        )
         critical = tuple(critical_exceptions)
         for exc_type in critical:
             if not (isinstance(exc_type, type) and issubclass(exc_type, BaseException)):
@@ -199,7 +208,7 @@ def configure(
             outcome_sinks.append(log)
 
         # Metrics are recorded from finished outcomes on the processor's thread.
-        meter_provider = _meter_provider(settings, provider)
+        meter_provider = _meter_provider(metrics_target, provider)
         outcome_sinks.append(OutcomeMetrics(meter_provider))
 
         processor = OutcomeSpanProcessor(
@@ -211,8 +220,8 @@ def configure(
         )
         provider.add_span_processor(processor)
         extra: list[Any] = []
-        if settings.otlp_endpoint and (owns_provider or otlp_endpoint is not None):
-            otlp = BatchSpanProcessor(_otlp_exporter(settings))
+        if traces_target is not None and (owns_provider or otlp_endpoint is not None):
+            otlp = BatchSpanProcessor(_otlp_exporter(traces_target))
             provider.add_span_processor(otlp)
             extra.append(otlp)
 
@@ -263,51 +272,51 @@ def _tracer_provider(
     return provider, True
 
 
-def _otlp_exporter(settings: Settings) -> SpanExporter:
-    endpoint = settings.otlp_endpoint or ""
-    if settings.otlp_protocol == "grpc":
+def _otlp_exporter(target: OtlpTarget) -> SpanExporter:
+    if target.protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
             OTLPSpanExporter as GrpcExporter,
         )
 
-        return GrpcExporter(endpoint=endpoint)
+        return GrpcExporter(endpoint=target.endpoint)
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
         OTLPSpanExporter as HttpExporter,
     )
 
-    return HttpExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
+    return HttpExporter(endpoint=target.endpoint)
 
 
-def _meter_provider(settings: Settings, tracer_provider: TracerProvider) -> SdkMeterProvider | None:
-    """An OTLP-exporting MeterProvider when an OTLP endpoint is set and the app has none.
+def _meter_provider(
+    target: OtlpTarget | None, tracer_provider: TracerProvider
+) -> SdkMeterProvider | None:
+    """An OTLP-exporting MeterProvider when metrics have an OTLP target and the app has
+    no MeterProvider of its own (rules: otel_agents.export.otlp_signals).
 
     None means "use the global one" (the app's own, or the no-op default).
     """
-    if not settings.otlp_endpoint:
+    if target is None:
         return None  # the SDK's metrics (~20 ms to import) are not needed then
     from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
     if isinstance(metrics.get_meter_provider(), SdkMeterProvider):
         return None
-    endpoint = settings.otlp_endpoint
     exporter: MetricExporter
-    if settings.otlp_protocol == "grpc":
+    if target.protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
             OTLPMetricExporter as GrpcMetricExporter,
         )
 
-        exporter = GrpcMetricExporter(endpoint=endpoint)
+        exporter = GrpcMetricExporter(endpoint=target.endpoint)
     else:
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
             OTLPMetricExporter as HttpMetricExporter,
         )
 
-        exporter = HttpMetricExporter(endpoint=endpoint.rstrip("/") + "/v1/metrics")
+        exporter = HttpMetricExporter(endpoint=target.endpoint)
     resource = getattr(tracer_provider, "resource", None) or Resource.create()
-    meter_provider = SdkMeterProvider(
-        resource=resource, metric_readers=[PeriodicExportingMetricReader(exporter)]
-    )
+    reader = PeriodicExportingMetricReader(QuietMetricExporter(exporter, target.endpoint))
+    meter_provider = SdkMeterProvider(resource=resource, metric_readers=[reader])
     # Global too, so other otel-agents meters (the Kafka exporter's) export as well.
     metrics.set_meter_provider(meter_provider)
     return meter_provider

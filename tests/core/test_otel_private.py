@@ -104,3 +104,17 @@ def test_trace_api_globals_hold_the_provider_global() -> None:
 
     assert _otel_private.TRACER_PROVIDER_KEY in _otel_private.TRACE_API_GLOBALS
     assert _otel_private.TRACE_API_GLOBALS is vars(trace)
+
+
+def test_metric_exporter_preferences_follow_the_exporters_settings() -> None:
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.sdk.metrics import Counter
+    from opentelemetry.sdk.metrics.export import AggregationTemporality
+
+    exporter = OTLPMetricExporter(
+        endpoint="http://127.0.0.1:9/v1/metrics",
+        preferred_temporality={Counter: AggregationTemporality.DELTA},
+    )
+    temporality, aggregation = _otel_private.metric_exporter_preferences(exporter)
+    assert temporality[Counter] is AggregationTemporality.DELTA
+    assert isinstance(aggregation, dict)
