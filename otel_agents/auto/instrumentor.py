@@ -61,6 +61,8 @@ class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         try:
             targets = self._targets(explicit)
             if targets is None:
+                if explicit is None:
+                    atexit.register(_bootstrap.warn_if_nothing_recorded)
                 return
             provider = kwargs.get("tracer_provider")
             if kwargs.get("configure", True):

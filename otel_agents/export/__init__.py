@@ -9,4 +9,8 @@
 - ``jsonl``: the embedded outcome log; ``recent``: the in-memory ring of recent events.
 - ``feedback``: ``feedback()``; ``feedback_routes``: where a FeedbackEvent goes.
 - ``kafka``: the Kafka exporter, its settings, spool and replay.
+- ``foreign``: adapters reading other libraries' spans (GenAI conventions, OpenInference,
+  traceloop) as actions and LLM calls, and the content policy applied to them.
+- ``rollup``: LLM calls rolled up into the nearest action; ``prices``: the price table.
+- ``sessions``: session and user ids stamped on every span of a run.
 """

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -26,11 +27,15 @@ from otel_agents._state import RUNTIME
 from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings
 from otel_agents.errors import ConfigurationError
 from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.export.foreign import ForeignSpans
+from otel_agents.export.foreign.content import ContentPolicy
 from otel_agents.export.jsonl import JsonLinesOutcomeLog
 from otel_agents.export.metrics import OutcomeMetrics
 from otel_agents.export.otlp_signals import OtlpTarget, QuietMetricExporter, otlp_target
+from otel_agents.export.prices import PriceTable
 from otel_agents.export.processor import OutcomeSink, OutcomeSpanProcessor
 from otel_agents.export.recent import RecentEvents
+from otel_agents.export.rollup import RunTree
 from otel_agents.export.sampling import wrap_sampler
 from otel_agents.instrument import redaction
 from otel_agents.instrument import threads as _threads
@@ -92,6 +97,7 @@ class Telemetry:
             "caller_exports": self.processor.caller_exports,
             "queued": self.processor.queued,
             "internal_errors": RUNTIME.internal_errors,
+            **self.processor.rollup_stats(),
         }
 
     def force_flush(self, timeout_millis: int = 10000) -> bool:
@@ -137,6 +143,8 @@ def configure(
     critical_exceptions: Iterable[type[BaseException]] = (),
     sinks: Iterable[OutcomeSink] = (),
     resource_attributes: Mapping[str, Any] | None = None,
+    foreign_spans: str | None = None,
+    prices: Mapping[str, Mapping[str, float]] | str | Path | None = None,
 ) -> Telemetry:
     """Set up otel-agents. Idempotent: a second call returns the first call's setup.
 
@@ -173,6 +181,7 @@ def configure(
                 "kafka_bootstrap_servers": kafka_bootstrap_servers,
                 "kafka_topic": kafka_topic,
                 "emit_pending": emit_pending,
+                "foreign_spans": foreign_spans,
             }
         )
         redaction.compile_extra_pattern(
@@ -198,7 +207,11 @@ def configure(
         outcome_sinks: list[OutcomeSink] = []
         recent = RecentEvents(settings.recent_events_size)
         outcome_sinks.append(recent)
-        kafka_sink = _kafka_sink(settings, kafka_producer_config, spool_dir)
+        # Under opentelemetry-instrument with OTEL_TRACES_EXPORTER=...,kafka_outcomes the
+        # SDK already holds our Kafka exporter: feed it instead of opening a second producer.
+        kafka_sink = _existing_kafka_exporter(provider) or _kafka_sink(
+            settings, kafka_producer_config, spool_dir
+        )
         if kafka_sink is not None:
             outcome_sinks.append(kafka_sink)
         outcome_sinks.extend(sinks)
@@ -217,6 +230,8 @@ def configure(
             export_interval_ms=settings.export_interval_ms,
             max_value_length=settings.max_value_length,
             emit_pending=settings.emit_pending,
+            run_tree=_run_tree(settings, prices),
+            stamp_session_ids=True,
         )
         provider.add_span_processor(processor)
         extra: list[Any] = []
@@ -247,6 +262,36 @@ def configure(
         _current.kafka_exporter = kafka_sink
         atexit.register(_current.shutdown)
         return _current
+
+
+def _run_tree(
+    settings: Settings, prices: Mapping[str, Mapping[str, float]] | str | Path | None
+) -> RunTree | None:
+    """Other libraries' spans and the LLM roll-up; None with OTEL_AGENTS_FOREIGN_SPANS=none."""
+    adapters = ForeignSpans.from_setting(settings.foreign_spans)
+    if not adapters:
+        return None
+    # Their content gets the same redaction as ours: redact_text reads the policy
+    # configure() installs (default patterns, extra pattern, callback).
+    policy = ContentPolicy(
+        capture=settings.capture_content,
+        redact=redaction.redact_text,
+        max_length=settings.max_value_length,
+    )
+    return RunTree(adapters, PriceTable.load(prices), policy)
+
+
+def _existing_kafka_exporter(provider: Any) -> KafkaOutcomeExporter | None:
+    """Our Kafka exporter if the SDK already exports spans to it; it then takes our events."""
+    kafka = sys.modules.get("otel_agents.export.kafka.exporter")
+    if kafka is None:  # nobody built our Kafka exporter in this process
+        return None
+    for exporter in _otel_private.span_exporters(provider):
+        if isinstance(exporter, kafka.KafkaOutcomeExporter):
+            exporter.fed_by_processor = True
+            found: KafkaOutcomeExporter = exporter
+            return found
+    return None
 
 
 def _tracer_provider(

@@ -84,6 +84,23 @@ def test_remove_span_processors_detaches_only_ours() -> None:
     assert len(kept.get_finished_spans()) == 1 and not ours.get_finished_spans()
 
 
+def test_span_exporters_finds_batch_and_simple_processors_exporters() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = TracerProvider()
+    batched, simple = InMemorySpanExporter(), InMemorySpanExporter()
+    batch = BatchSpanProcessor(batched)
+    provider.add_span_processor(batch)
+    provider.add_span_processor(SimpleSpanProcessor(simple))
+    try:
+        found = _otel_private.span_exporters(provider)
+        assert any(e is batched for e in found) and any(e is simple for e in found)
+    finally:
+        provider.shutdown()
+
+
 def test_initialize_sdk_from_environment_builds_a_provider() -> None:
     code = (
         "import os\n"
