@@ -241,7 +241,7 @@ class KafkaOutcomeExporter(SpanExporter):
             if self._routing is not None:
                 return
             self._routing = False
-            chain = _otel_private.processor_chain_of(span)
+            chain = _otel_private.processor_chain_of(span, self)
             if chain is None or self._is_shut_down:
                 return
             from otel_agents.export.processor import OutcomeSpanProcessor
