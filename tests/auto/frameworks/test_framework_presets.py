@@ -24,6 +24,7 @@ CASES = {
     "langgraph": ("langgraph_app.py", 2, None),
     "smolagents": ("smolagents_app.py", 2, None),
     "crewai": ("crewai_app.py", 1, "weather_crew"),
+    "llama-index": ("llama_index_app.py", 2, None),
 }
 TOOL_SLEEP_MS = 50
 
