@@ -97,6 +97,15 @@ PRESETS: dict[str, Preset] = {
             "tool:llama_index.core.tools.function_tool:FunctionTool.acall;name=self.metadata.name",
         ),
         _preset(
+            "ag2",
+            "ag2",
+            ("1.2.1", "1.3"),
+            # ask(), run() and reply continuations all enter this one async context
+            # manager; its span covers the turn driven inside it, tool calls included.
+            "ag2.agent:Agent._turn_scope;name=self.name",
+            "tool:ag2.tools.final.function_tool:FunctionTool.__call__;name=self.name",
+        ),
+        _preset(
             "crewai",
             "crewai",
             ("1.15.0", "1.16"),
