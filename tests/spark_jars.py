@@ -24,8 +24,8 @@ from tests.kafka_broker import cache_root
 SPARK_VERSION = "4.2.0"
 
 # Runtime scope only: `mvn dependency:get` of the connector fails on a test-jar it names.
-# Spark itself, Scala, slf4j and the compression codecs come with pyspark; copying them again would put two
-# versions of one class on the classpath.
+# Spark itself, Scala, slf4j and the compression codecs come with pyspark; copying them
+# again would put two versions of one class on the classpath.
 _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>otel-agents.tests</groupId>

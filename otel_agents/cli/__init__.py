@@ -19,6 +19,7 @@ _SUBCOMMANDS: tuple[str, ...] = (
     "replay",
     "monitor",  # issue 6
     "feedback",  # issue 6
+    "analytics",  # issue 14
 )
 
 
