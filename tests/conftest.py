@@ -253,3 +253,27 @@ def ops_stack(otelcol_binary: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 # --- end of operations fixtures --------------------------------------------------------
+
+
+# --- Spark fixtures (issue 14) -----------------------------------------------------------
+# The analytics job runs on pyspark (the `spark` extra) with the Kafka connector's jars,
+# fetched once with Maven into the test cache. Missing Java, Maven or pyspark: a skip on a
+# developer's machine, a failure in CI.
+from tests.spark_jars import JarsUnavailable, connector_jars  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def spark_connector_jars() -> list[str]:
+    """Jar paths of spark-sql-kafka-0-10 and its runtime dependencies, for ``spark.jars``."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        _unavailable("pyspark is not installed (pip install -e '.[spark]')")
+    try:
+        return connector_jars()
+    except JarsUnavailable as exc:
+        _unavailable(str(exc))
+        raise
+
+
+# --- end of Spark fixtures ---------------------------------------------------------------
