@@ -182,19 +182,20 @@ def main() -> int:
         rates = _drained(
             job,
             {
-                "otel-agents-metrics": args.events,
-                "otel-agents-learning": args.events * 2 + feedback_n,  # outcomes read twice
+                q.name: args.events if "metrics" in q.name else args.events + feedback_n
+                for q in job.queries
             },
             timeout=1800,
         )
         drain_s = time.monotonic() - drain_started
         job.stop()
-        print(f"start-up: SparkSession {session_s:.1f}s, both queries started {queries_s:.1f}s")
+        print(f"start-up: SparkSession {session_s:.1f}s, all queries started {queries_s:.1f}s")
+        total = args.events * len(job.queries) + feedback_n * 2
         print(
             f"throughput: {args.events} outcomes + {feedback_n} feedback drained in "
-            f"{drain_s:.1f}s wall; busy-batch rates: metrics query "
-            f"{rates['otel-agents-metrics']:,.0f} rows/s, learning query "
-            f"{rates['otel-agents-learning']:,.0f} rows/s"
+            f"{drain_s:.1f}s wall by {len(job.queries)} queries ({total / drain_s:,.0f} "
+            f"rows/s read in all); busy-batch rates: "
+            + ", ".join(f"{name} {rate:,.0f} rows/s" for name, rate in rates.items())
         )
 
         # -- lag: steady rate, produce() -> window record on agent-metrics -----------

@@ -1,12 +1,14 @@
-"""The analytics job: two checkpointed streaming queries from the input topics to Kafka.
+"""The analytics job: checkpointed streaming queries from the input topics to Kafka.
 
     spark = build_session(master="local[2]", jars=connector_jars)
     job = AnalyticsJob(spark, AnalyticsSettings(bootstrap_servers="127.0.0.1:9092"))
     job.start(); job.await_termination()
 
-``metrics``  agent-outcomes → agent-metrics (one window length per branch) + dead letters
-``learning`` agent-feedback ⋈ agent-outcomes → agent-learning (pairs and windows)
-             + dead letters of the feedback topic
+``metrics-<N>s``     agent-outcomes → agent-metrics, one query per window length (the
+                    first also writes the outcome topic's dead letters)
+``learning-pairs``   agent-feedback ⋈ agent-outcomes → agent-learning pairs, + dead letters
+                    of the feedback topic
+``learning-windows`` the same join → agent-learning windows
 
 Each query has its own folder under the checkpoint; restarted on the same checkpoint it
 resumes at the offsets and window state it had committed, so windows come out as in an
@@ -97,12 +99,32 @@ class AnalyticsJob:
             spark.conf.set(key, value)
 
     def start(self) -> list[StreamingQuery]:
-        """Start both queries (non-blocking)."""
-        self.queries = [
-            self._sink(self._metrics_rows(), METRICS_QUERY),
-            self._sink(self._learning_rows(), LEARNING_QUERY),
-        ]
-        return self.queries
+        """Start the queries (non-blocking): one per metrics window length, two for learning.
+
+        One query per stateful pipeline: in Spark 4.2 a union of two pipelines that each
+        chain stateful operators (deduplicate then aggregate) never advances the second
+        pipeline's watermark, so its windows would never be published.
+        """
+        s = self.settings
+        outcomes = parse_events(self._read(s.outcomes_topic), OUTCOME)
+        queries = []
+        for index, window in enumerate(s.windows_s):
+            rows = _to(s.metrics_topic, metrics_records(self._watermarked(outcomes), int(window)))
+            if index == 0:
+                rows = _union([rows, dead_letters(outcomes, s.dead_letter_topic)])
+            queries.append(self._sink(rows, f"{METRICS_QUERY}-{int(window)}s"))
+        feedback = parse_events(self._read(s.feedback_topic), FEEDBACK)
+        pairs = pair_records(self._joined(outcomes, feedback))
+        queries.append(
+            self._sink(
+                _union([_to(s.learning_topic, pairs), dead_letters(feedback, s.dead_letter_topic)]),
+                f"{LEARNING_QUERY}-pairs",
+            )
+        )
+        windows = learning_records(self._joined(outcomes, feedback), int(s.learning_window_s))
+        queries.append(self._sink(_to(s.learning_topic, windows), f"{LEARNING_QUERY}-windows"))
+        self.queries = queries
+        return queries
 
     def await_termination(self, timeout_s: float | None = None) -> None:
         """Block until a query ends (re-raising its error) or ``timeout_s`` passes."""
@@ -116,32 +138,18 @@ class AnalyticsJob:
             if query.isActive:
                 query.stop()
 
-    # -- the two plans -----------------------------------------------------------
-    def _metrics_rows(self) -> DataFrame:
+    # -- plans -------------------------------------------------------------------------
+    def _joined(self, outcomes: DataFrame, feedback: DataFrame) -> DataFrame:
         s = self.settings
-        parsed = parse_events(self._read(s.outcomes_topic), OUTCOME)
-        outcomes = self._watermarked_outcomes(parsed)
-        branches = [_to(s.metrics_topic, metrics_records(outcomes, int(w))) for w in s.windows_s]
-        branches.append(dead_letters(parsed, s.dead_letter_topic))
-        return _union(branches)
-
-    def _learning_rows(self) -> DataFrame:
-        s = self.settings
-        outcomes = self._watermarked_outcomes(parse_events(self._read(s.outcomes_topic), OUTCOME))
-        parsed_feedback = parse_events(self._read(s.feedback_topic), FEEDBACK)
-        feedback = feedback_rows(parsed_feedback).withWatermark("f_time", spark_interval(s.late_s))
-        joined = join_feedback(
-            feedback, outcomes, feedback_delay_s=s.feedback_delay_s, late_s=s.late_s
-        )
-        return _union(
-            [
-                _to(s.learning_topic, pair_records(joined)),
-                _to(s.learning_topic, learning_records(joined, int(s.learning_window_s))),
-                dead_letters(parsed_feedback, s.dead_letter_topic),
-            ]
+        watermarked = feedback_rows(feedback).withWatermark("f_time", spark_interval(s.late_s))
+        return join_feedback(
+            watermarked,
+            self._watermarked(outcomes),
+            feedback_delay_s=s.feedback_delay_s,
+            late_s=s.late_s,
         )
 
-    def _watermarked_outcomes(self, parsed: DataFrame) -> DataFrame:
+    def _watermarked(self, parsed: DataFrame) -> DataFrame:
         # The exporter may deliver an event twice (retries, spool replay); its event_id
         # is deterministic, so a duplicate within the watermark is counted once.
         return (

@@ -9,7 +9,7 @@ One scenario, run once for the module (Spark's start-up is paid twice, not per t
 4. the job is restarted on the same checkpoint, this time with the command line that
    ``otel-agents analytics spark-submit`` prints, run by pyspark's own spark-submit;
 5. a feedback for an outcome of step 2 is sent, then one outcome and one feedback dated
-   ten minutes ahead move the watermarks past every window of the demo's events.
+   two hours ahead move the watermarks past every window of the demo's events.
 
 The tests then check what reached the output topics.
 """
@@ -151,7 +151,7 @@ def _wait_for(
 
 
 def _batches_committed(checkpoint: Path) -> int:
-    commits = checkpoint / "otel-agents-metrics" / "commits"
+    commits = checkpoint / "otel-agents-metrics-60s" / "commits"
     return len([p for p in commits.glob("*") if p.name.isdigit()]) if commits.exists() else 0
 
 
@@ -281,7 +281,9 @@ def scenario(
         producer.produce(topics["feedback"], json.dumps(late).encode())
         producer.flush(30)
 
-        ahead = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=10)
+        # Past every window of the demo's events plus the feedback delay (1 h): learning
+        # windows wait for that too, since feedback may be joined that late.
+        ahead = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=2)
         tick = json.loads((work / "outcomes-1.jsonl").read_text().splitlines()[0])
         tick["data"].update(
             event_id=str(uuid.uuid4()),
