@@ -24,11 +24,12 @@ system-deps:
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
-## lint: ruff and mypy --strict
+## lint: ruff, mypy --strict and the import layers (import-linter)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy otel_agents
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .otel-agents

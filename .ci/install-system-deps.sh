@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System packages the integration tests need: Prometheus (server + promtool) and
 # Alertmanager (amtool) for the operations tests, Java 17 + Maven to fetch and run the
-# Kafka broker, tmux for the monitor's screen test. Idempotent: installs only what is missing, and refreshes
-# the package index at most once per run.
+# Kafka broker, tmux for the monitor's screen test, Chromium and its driver for the serve
+# page's browser test. Idempotent: installs only what is missing, and refreshes the package
+# index at most once per run.
 set -euo pipefail
 
 need=()
@@ -11,6 +12,9 @@ command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+# The serve page's browser test: Debian's Chromium and the chromedriver of the same build.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 
 if [ "${#need[@]}" -gt 0 ]; then
     sudo_cmd=()

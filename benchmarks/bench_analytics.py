@@ -93,7 +93,7 @@ def _producer(bootstrap: str) -> Any:
 
 def _settings(bootstrap: str, tag: str, work: Path, args: argparse.Namespace) -> Any:
     from otel_agents.analytics.settings import AnalyticsSettings, parse_duration
-    from tests.kafka_broker import create_topic
+    from tests.kafka.broker import create_topic
 
     topics = {n: create_topic(bootstrap, f"bench-{n}-{tag}", 2) for n in ("o", "f", "m", "l", "d")}
     return AnalyticsSettings(
@@ -140,8 +140,8 @@ def main() -> int:
     args = parser.parse_args()
     args.window = args.window or ["10s"]
 
-    from tests.kafka_broker import KafkaBroker, read_topic
-    from tests.spark_jars import connector_jars
+    from tests.kafka.broker import KafkaBroker, read_topic
+    from tests.spark.jars import connector_jars
 
     work = Path(tempfile.mkdtemp(prefix="bench-analytics-"))
     bootstrap = os.environ.get("OTEL_AGENTS_TEST_KAFKA_BOOTSTRAP")

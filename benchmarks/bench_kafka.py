@@ -134,8 +134,8 @@ def _produce_floor(bootstrap: str, topic: str, serialise_us: float) -> dict[str,
 
 def case_produce(bootstrap: str, topic: str, spool: str) -> dict[str, Any]:
     _pin_one_core()
-    from otel_agents.event import OutcomeEvent
-    from otel_agents.exporters.kafka import KafkaOutcomeExporter
+    from otel_agents.events.outcome import OutcomeEvent
+    from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 
     spans = _spans(20_000)
     exporter = KafkaOutcomeExporter(bootstrap_servers=bootstrap, topic=topic, spool_dir=spool)
@@ -238,7 +238,7 @@ def case_bsp(bootstrap: str, topic: str, spool: str) -> dict[str, Any]:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     import otel_agents as oa
-    from otel_agents.exporters.kafka import KafkaOutcomeExporter
+    from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 
     exporter = KafkaOutcomeExporter(bootstrap_servers=bootstrap, topic=topic, spool_dir=spool)
     provider = TracerProvider()

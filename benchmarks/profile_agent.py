@@ -26,8 +26,10 @@ from opentelemetry import context as otel_context
 from opentelemetry.trace import SpanKind
 
 import otel_agents as oa
-from otel_agents import _action, instrument
-from otel_agents._runtime import RUNTIME
+from otel_agents._state import RUNTIME
+from otel_agents.instrument import action as _action
+from otel_agents.instrument import lifecycle as instrument
+from otel_agents.instrument.spec import make_spec
 from otel_agents.semconv import ActionKind
 
 OPTIONS: dict[str, Any] = {
@@ -62,7 +64,7 @@ def steps(calls: int) -> list[tuple[str, float]]:
     provider, _ = batch_provider()
     RUNTIME.use_tracer_provider(provider)
     tracer = provider.get_tracer("bench.profile")
-    spec = instrument.make_spec(ActionKind.AGENT, plan, **OPTIONS)
+    spec = make_spec(ActionKind.AGENT, plan, **OPTIONS)
     agent = oa.agent(**OPTIONS)(plan)
     internal = SpanKind.INTERNAL
 
@@ -132,9 +134,9 @@ def outcome_steps(calls: int) -> list[tuple[str, float]]:
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from otel_agents.event import OutcomeEvent
-    from otel_agents.exporters.jsonl import JsonLinesOutcomeLog
-    from otel_agents.exporters.recent import RecentEvents
+    from otel_agents.events.outcome import OutcomeEvent
+    from otel_agents.export.jsonl import JsonLinesOutcomeLog
+    from otel_agents.export.recent import RecentEvents
 
     memory = InMemorySpanExporter()
     provider = TracerProvider()

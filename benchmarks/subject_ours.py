@@ -27,7 +27,7 @@ from _harness import (
 from opentelemetry.trace import SpanKind, StatusCode
 
 import otel_agents as oa
-from otel_agents._runtime import RUNTIME
+from otel_agents._state import RUNTIME
 
 AGENT_OPTIONS: dict[str, Any] = {
     "name": "planner",

@@ -6,25 +6,66 @@ oa.configure(service_name="support-bot")
 
 @oa.agent
 def planner(task: str) -> dict: ...
+
+Public names load on first use (PEP 562): ``import otel_agents`` brings in only what the
+decorators need, not the SDK's exporters, metrics, Kafka or rich.
 """
 
-from otel_agents._configure import (
-    Telemetry,
-    configure,
-    force_flush,
-    get_telemetry,
-    recent_events,
-    shutdown,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from otel_agents.errors import ConfigurationError
-from otel_agents.event import OutcomeEvent, load_schema
-from otel_agents.feedback import FeedbackEvent, feedback
-from otel_agents.hooks import ActionCall, add_post_hook, add_pre_hook, remove_hook
-from otel_agents.instrument import agent, tool
-from otel_agents.learning import LearningSummary, learning_summary
-from otel_agents.recording import current_event_id, evaluation, record, thought
+from otel_agents.instrument.decorators import agent, tool
+from otel_agents.instrument.hooks import ActionCall, add_post_hook, add_pre_hook, remove_hook
+from otel_agents.instrument.recording import current_event_id, evaluation, record, thought
+from otel_agents.instrument.workflow import correlate, workflow
 from otel_agents.semconv import ActionKind, Severity, Status
-from otel_agents.workflow import correlate, workflow
+from otel_agents.version import __version__
+
+if TYPE_CHECKING:
+    from otel_agents.analysis.learning import LearningSummary, learning_summary
+    from otel_agents.events.feedback import FeedbackEvent
+    from otel_agents.events.outcome import OutcomeEvent, load_schema
+    from otel_agents.export.configure import (
+        Telemetry,
+        configure,
+        force_flush,
+        get_telemetry,
+        recent_events,
+        shutdown,
+    )
+    from otel_agents.export.feedback import feedback
+
+_LAZY = {
+    "LearningSummary": "otel_agents.analysis.learning",
+    "learning_summary": "otel_agents.analysis.learning",
+    "FeedbackEvent": "otel_agents.events.feedback",
+    "OutcomeEvent": "otel_agents.events.outcome",
+    "load_schema": "otel_agents.events.outcome",
+    "Telemetry": "otel_agents.export.configure",
+    "configure": "otel_agents.export.configure",
+    "force_flush": "otel_agents.export.configure",
+    "get_telemetry": "otel_agents.export.configure",
+    "recent_events": "otel_agents.export.configure",
+    "shutdown": "otel_agents.export.configure",
+    "feedback": "otel_agents.export.feedback",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'otel_agents' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "ActionCall",
@@ -36,6 +77,7 @@ __all__ = [
     "Severity",
     "Status",
     "Telemetry",
+    "__version__",
     "add_post_hook",
     "add_pre_hook",
     "agent",
@@ -56,4 +98,3 @@ __all__ = [
     "tool",
     "workflow",
 ]
-__version__ = "0.1.0"

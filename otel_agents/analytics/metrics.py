@@ -4,9 +4,9 @@
 
 A window is published once, when the watermark (newest event time seen minus ``late_s``)
 passes its end; events later than that are not counted (Spark drops them). Percentiles
-are ``percentile_approx`` with accuracy ``PERCENTILE_ACCURACY``: the value returned has a
-rank within ``n / PERCENTILE_ACCURACY`` of the exact one (and is exact while a window
-holds fewer values than that).
+are ``percentile_approx`` with accuracy ``PERCENTILE_ACCURACY``: nearest-rank like the
+project's tally (``otel_agents.percentile``), the value returned has a rank within
+``n / PERCENTILE_ACCURACY`` of the exact one (exact while a window holds fewer values).
 """
 
 from __future__ import annotations

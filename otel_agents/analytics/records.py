@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from otel_agents import schema as schema_files
+from otel_agents.events import schema as schema_files
 
 METRICS_TYPE = "otel_agents.agent_metrics.v1"
 LEARNING_TYPE = "otel_agents.agent_learning.v1"

@@ -1,7 +1,7 @@
 """Explicit Spark schemas of OutcomeEvent v1 and FeedbackEvent v1 (CloudEvents envelopes).
 
 Written out rather than inferred, so a stray record never changes what the job expects.
-They are tested against the JSON Schemas shipped in ``otel_agents/schema``: every field
+They are tested against the JSON Schemas shipped in ``otel_agents/events/schema``: every field
 here exists there with a matching type, and every field there is here or listed in
 ``SKIPPED_*`` below, so the two cannot drift apart silently.
 

@@ -5,6 +5,12 @@
     python -m myapp
 
 See ``docs/auto-instrumentation.md`` for the pattern syntax and the start-up paths.
+
+Modules, one job each: ``targets`` (the pattern syntax), ``instrumentor`` (the
+``BaseInstrumentor``: wrap, honour ``tracer_provider``), ``_bootstrap`` (set up the SDK
+and ``configure()`` when nobody has), ``_startup`` (the ``.pth`` start-up hook),
+``_flags`` (the on/off flag and start-up failure), ``_hooks`` (post-import hooks),
+``_patcher`` and ``_overrides`` (wrapping and restoring what the patterns match).
 """
 
 from otel_agents.auto.instrumentor import AgentInstrumentor

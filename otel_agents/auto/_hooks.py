@@ -20,7 +20,7 @@ from typing import Any
 
 import wrapt
 
-from otel_agents._runtime import RUNTIME
+from otel_agents._state import RUNTIME
 
 ModuleCallback = Callable[[ModuleType], None]
 

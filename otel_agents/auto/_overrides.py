@@ -15,7 +15,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from otel_agents.instrument import make_spec, wrap_callable, wrap_method_descriptor
+from otel_agents.instrument.decorators import wrap_method_descriptor
+from otel_agents.instrument.lifecycle import wrap_callable
+from otel_agents.instrument.spec import make_spec
 from otel_agents.semconv import ActionKind
 
 

@@ -16,10 +16,11 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
-from otel_agents._runtime import RUNTIME
+from otel_agents._state import RUNTIME
 from otel_agents.auto._overrides import wrap_override
 from otel_agents.auto.targets import Target, segment_matches
-from otel_agents.instrument import SPEC_ATTRIBUTE, wrap_method_descriptor
+from otel_agents.instrument.decorators import wrap_method_descriptor
+from otel_agents.instrument.spec import SPEC_ATTRIBUTE
 from otel_agents.semconv import ActionKind
 
 _logger = logging.getLogger("otel_agents")

@@ -12,27 +12,19 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import NoReturn
 
-from otel_agents.config import parse_bool
+from otel_agents.auto import _flags
+from otel_agents.auto._flags import auto_instrument_flag, disabled_by_otel, fail
 from otel_agents.errors import ConfigurationError
 
-#: Turns auto-instrumentation on (``true``) or off (``false``) in every start-up path.
-FLAG_ENV = "OTEL_AGENTS_AUTO_INSTRUMENT"
-#: OpenTelemetry's list of instrumentations to skip, by entry-point name.
-DISABLED_ENV = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
-#: Our entry-point name in the ``opentelemetry_instrumentor`` group.
-ENTRY_POINT_NAME = "otel_agents"
-
 _logger = logging.getLogger("otel_agents")
-_AUTO_DIR = os.path.join("opentelemetry", "instrumentation", "auto_instrumentation")
+_AUTO_DIR = _flags.AUTO_DIR
 _done = False
-_starting = False
 
 
 def run() -> None:
     """Instrument this process from the environment; called once per interpreter start."""
-    global _done, _starting
+    global _done
     if _done:  # a site dir reachable twice (lib and a lib64 symlink) runs the .pth twice
         return
     _done = True
@@ -43,7 +35,7 @@ def run() -> None:
         fail(exc)
     if _under_opentelemetry_instrument():
         return
-    _starting = True
+    _flags.starting = True
     try:
         from otel_agents.auto.instrumentor import AgentInstrumentor
 
@@ -56,45 +48,7 @@ def run() -> None:
             "otel-agents: auto-instrumentation failed; running without it: %r", exc, exc_info=exc
         )
     finally:
-        _starting = False
-
-
-def auto_instrument_flag() -> bool | None:
-    """``OTEL_AGENTS_AUTO_INSTRUMENT`` as True/False, None when unset; a typo raises."""
-    raw = os.environ.get(FLAG_ENV, "")
-    return parse_bool(raw, FLAG_ENV) if raw.strip() else None
-
-
-def disabled_by_otel() -> bool:
-    """Whether ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` names us (or is ``*``)."""
-    names = {name.strip() for name in os.environ.get(DISABLED_ENV, "").split(",")}
-    return ENTRY_POINT_NAME in names or "*" in names
-
-
-def in_startup() -> bool:
-    """True while the interpreter is starting up (our hook or OpenTelemetry's).
-
-    Configuration errors found then stop the process with a message, because
-    ``site`` would otherwise print a traceback and run the application uninstrumented.
-    """
-    if _starting:
-        return True
-    module = sys.modules.get("sitecustomize")
-    origin = getattr(module, "__file__", None) or ""
-    spec = getattr(module, "__spec__", None)
-    return _AUTO_DIR in origin and bool(getattr(spec, "_initializing", False))
-
-
-def fail(exc: BaseException) -> NoReturn:
-    """Stop at start-up with a clear message (no traceback: it is a configuration error)."""
-    sys.stderr.write(
-        f"otel-agents: {exc}\n"
-        f"otel-agents: stopping before the application starts. Fix the setting, or set "
-        f"{FLAG_ENV}=false to run without auto-instrumentation.\n"
-    )
-    sys.stderr.flush()
-    # SystemExit raised inside `site` turns into a fatal-error dump; exit plainly instead.
-    os._exit(2)
+        _flags.starting = False
 
 
 def _under_opentelemetry_instrument() -> bool:

@@ -1,9 +1,10 @@
 """``AgentInstrumentor``: the OpenTelemetry instrumentor behind auto-instrumentation.
 
 ``opentelemetry-instrument`` loads it by its entry point (``otel_agents``); the start-up
-hook calls it under plain ``python``; code may call it directly. It configures the SDK
-when nobody has, attaches otel-agents' outcome processor (``otel_agents.configure()``),
-and wraps what the target patterns match, in modules imported before or after.
+hook calls it under plain ``python``; code may call it directly. It wraps what the target
+patterns match, in modules imported before or after, and sends their spans to the
+``tracer_provider`` passed in (else the global one). Setting up the SDK is not its job:
+with ``configure=True`` (the default) it asks ``_bootstrap`` to do that first.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
     BaseInstrumentor,
 )
 
-from otel_agents.auto import _startup
+from otel_agents._state import RUNTIME
+from otel_agents.auto import _bootstrap
+from otel_agents.auto import _flags as _startup
 from otel_agents.auto._hooks import ImportWatch
 from otel_agents.auto._patcher import Patcher
 from otel_agents.auto.targets import TARGETS_ENV, Target, parse_targets
 from otel_agents.errors import ConfigurationError
 
 _logger = logging.getLogger("otel_agents")
-_EXPORTERS_ENV = "OTEL_TRACES_EXPORTER"
-_KAFKA_EXPORTER = "kafka_outcomes"  # our exporter's entry-point name
 
 
 class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]
@@ -37,11 +38,13 @@ class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         AgentInstrumentor().uninstrument()          # every original restored
 
     Without ``targets=`` the patterns come from ``OTEL_AGENTS_TARGETS``. ``configure=False``
-    leaves the SDK and ``otel_agents.configure()`` to the caller.
+    leaves the SDK and ``otel_agents.configure()`` to the caller; ``tracer_provider=``
+    chooses where the spans go.
     """
 
     _patcher: Patcher | None = None
     _watch: ImportWatch | None = None
+    _uses_provider = False
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """Nothing to check: the targets are the user's own code."""
@@ -58,8 +61,12 @@ class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             targets = self._targets(explicit)
             if targets is None:
                 return
+            provider = kwargs.get("tracer_provider")
             if kwargs.get("configure", True):
-                _configure_telemetry()
+                _bootstrap.configure_telemetry(provider)
+            elif provider is not None:
+                RUNTIME.use_tracer_provider(provider)
+                self._uses_provider = True
         except ConfigurationError as exc:
             if explicit is None and _startup.in_startup():
                 _startup.fail(exc)
@@ -74,6 +81,9 @@ class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             self._patcher.restore()
         self._watch = None
         self._patcher = None
+        if self._uses_provider:
+            RUNTIME.use_tracer_provider(None)
+            self._uses_provider = False
 
     def _targets(self, explicit: str | Iterable[str] | None) -> list[Target] | None:
         if explicit is not None:
@@ -98,36 +108,3 @@ class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         self._patcher, self._watch = patcher, watch
         atexit.register(patcher.warn_unmatched)
         watch.start()
-
-
-def _configure_telemetry() -> None:
-    from opentelemetry import trace
-
-    provider = trace.get_tracer_provider()
-    if not hasattr(provider, "add_span_processor") and os.environ.get(_EXPORTERS_ENV, "").strip():
-        # Nobody configured an SDK (plain python, or opentelemetry-instrument without a
-        # distro) and exporters are named: build the SDK from the standard OTEL_*
-        # variables, exporters found by entry point, exactly as a distro would.
-        from opentelemetry.sdk._configuration import _initialize_components
-
-        try:
-            _initialize_components()
-        except Exception as exc:
-            raise ConfigurationError(
-                f"could not configure the OpenTelemetry SDK from the environment "
-                f"({_EXPORTERS_ENV}={os.environ[_EXPORTERS_ENV]!r}): {exc}"
-            ) from exc
-    # Without OTEL_TRACES_EXPORTER this creates the provider itself, just as calling
-    # configure() in code would (embedded outcome log; OTLP if an endpoint is set).
-    import otel_agents
-
-    if _KAFKA_EXPORTER in _exporter_names():
-        # The SDK already built our Kafka exporter from OTEL_TRACES_EXPORTER (here or in
-        # a distro): a second producer from configure() would send every event twice.
-        otel_agents.configure(kafka_bootstrap_servers="")
-    else:
-        otel_agents.configure()
-
-
-def _exporter_names() -> set[str]:
-    return {name.strip() for name in os.environ.get(_EXPORTERS_ENV, "").split(",")}

@@ -1,7 +1,10 @@
 """The ``otel-agents`` command line: one module per subcommand.
 
 Each subcommand module exposes ``register(subparsers)``, which adds its parser and sets
-``func`` (taking the parsed ``argparse.Namespace`` and returning an exit code).
+``func`` (taking the parsed ``argparse.Namespace`` and returning an exit code):
+``demo`` (with ``demo_agents``, the simulated workflow), ``status``, ``monitor``,
+``feedback``, ``replay``, ``schema``. ``_outcome_table`` renders the tally as a rich table;
+``_console`` makes the console.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ _SUBCOMMANDS: tuple[str, ...] = (
     "replay",
     "monitor",  # issue 6
     "feedback",  # issue 6
+    "serve",  # issue 12
     "analytics",  # issue 14
 )
 

@@ -12,17 +12,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import otel_agents as oa
+from otel_agents.analysis.tally import Tallies
 from otel_agents.cli._console import make_console
-from otel_agents.config import DEFAULT_OUTCOME_LOG
-from otel_agents.demo import run_demo
-from otel_agents.summary import OutcomeSummary
+from otel_agents.cli._outcome_table import outcome_table
+from otel_agents.cli.demo_agents import run_demo
+from otel_agents.env import DEFAULT_OUTCOME_LOG
 
 
 class _SummarySink:
     """Collects every outcome for the closing table (the recent buffer is bounded)."""
 
     def __init__(self) -> None:
-        self.summary = OutcomeSummary()
+        self.summary = Tallies()
 
     def export_events(self, events: Any) -> None:
         self.summary.add_all(events)
@@ -83,7 +84,7 @@ def _main(args: argparse.Namespace) -> int:
         failed += _run_batch(args, console, seed=args.seed + batch)
     telemetry.force_flush()
     elapsed = time.monotonic() - started
-    console.print(sink.summary.table(title=f"Agent outcomes — {args.runs} workflow runs"))
+    console.print(outcome_table(sink.summary, title=f"Agent outcomes — {args.runs} workflow runs"))
     destinations = []
     if telemetry.outcome_log is not None:
         destinations.append(f"outcome log {telemetry.outcome_log.path}")

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from otel_agents.config import DEFAULT_OUTCOME_LOG
+from otel_agents.env import DEFAULT_OUTCOME_LOG
 
 #: How much of the local outcome log's end is searched for the judged event.
 _LOOKUP_BYTES = 32 << 20
@@ -40,9 +40,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from otel_agents import _feedback_transport
-    from otel_agents.event import OutcomeEvent
-    from otel_agents.feedback import build_feedback_event, publish
+    from otel_agents.events.outcome import OutcomeEvent
+    from otel_agents.export import feedback_routes as _feedback_transport
+    from otel_agents.export.feedback import build_feedback_event, publish
 
     if args.log is not None:
         os.environ.pop("OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS", None)
@@ -100,9 +100,9 @@ def _otlp_provider() -> Any:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    from otel_agents._configure import _otlp_exporter
-    from otel_agents._runtime import RUNTIME
-    from otel_agents.config import Settings
+    from otel_agents._state import RUNTIME
+    from otel_agents.env import Settings
+    from otel_agents.export.configure import _otlp_exporter
 
     name = os.environ.get("OTEL_SERVICE_NAME") or "otel-agents-cli"
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))

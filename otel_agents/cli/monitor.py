@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from otel_agents.config import DEFAULT_OUTCOME_LOG
+from otel_agents.env import DEFAULT_OUTCOME_LOG
 from otel_agents.errors import ConfigurationError
 
 _STATUSES = ("SUCCESS", "FAILURE", "PARTIAL", "TIMEOUT", "CANCELLED", "PENDING")
@@ -147,7 +147,7 @@ def _source(args: argparse.Namespace, snapshot: bool) -> Any:
     if args.log is None and servers:
         from confluent_kafka import KafkaException
 
-        from otel_agents._feedback_transport import feedback_topic
+        from otel_agents.export.feedback_routes import feedback_topic
         from otel_agents.monitor.kafka_source import KafkaSource
 
         topics = [
@@ -164,7 +164,7 @@ def _source(args: argparse.Namespace, snapshot: bool) -> Any:
             )
         except KafkaException as exc:
             raise ConfigurationError(f"cannot read Kafka at {servers}: {exc}") from None
-    from otel_agents._feedback_transport import feedback_log_path
+    from otel_agents.export.feedback_routes import feedback_log_path
     from otel_agents.monitor.file_source import FileSource
 
     env_log = os.environ.get("OTEL_AGENTS_OUTCOME_LOG")

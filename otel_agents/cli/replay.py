@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Replay; exit 0 when the spool is empty afterwards, 1 when some is left, 2 on bad config."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    from otel_agents.exporters.kafka import KafkaOutcomeExporter
+    from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 
     try:
         exporter = KafkaOutcomeExporter(

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from otel_agents.event import load_schema
+from otel_agents.events.outcome import load_schema
 
 
 def register(subparsers: Any) -> None:
@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
 
 def _main(args: argparse.Namespace) -> int:
     if args.feedback:
-        from otel_agents.feedback import load_feedback_schema
+        from otel_agents.events.feedback import load_feedback_schema
 
         print(json.dumps(load_feedback_schema(), indent=2))
     else:

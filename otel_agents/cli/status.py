@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from otel_agents.analysis.tally import Tallies
 from otel_agents.cli._console import make_console
-from otel_agents.event import OutcomeEvent
-from otel_agents.summary import OutcomeSummary
+from otel_agents.cli._outcome_table import outcome_table
+from otel_agents.events.outcome import OutcomeEvent
 
 
 def register(subparsers: Any) -> None:
@@ -20,9 +21,9 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=_main)
 
 
-def summarise_file(path: Path) -> OutcomeSummary:
+def summarise_file(path: Path) -> Tallies:
     """Read an outcome log; lines that are not OutcomeEvents are counted, not fatal."""
-    summary = OutcomeSummary()
+    summary = Tallies()
     with path.open("rb") as handle:
         for line in handle:
             if not line.strip():
@@ -43,7 +44,7 @@ def _main(args: argparse.Namespace) -> int:
         print(json.dumps(summary.to_json(), indent=2))
         return 0
     console = make_console()
-    console.print(summary.table(title=f"Outcomes in {args.file}"))
+    console.print(outcome_table(summary, title=f"Outcomes in {args.file}"))
     note = f"{summary.events} events"
     if summary.skipped:
         note += f", {summary.skipped} unreadable line(s) skipped"

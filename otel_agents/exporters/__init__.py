@@ -1,1 +1,1 @@
-"""Destinations for OutcomeEvents: one module per exporter."""
+"""Former home of the exporters, kept so existing imports keep working; see ``export``."""

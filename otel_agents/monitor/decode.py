@@ -12,8 +12,8 @@ from typing import Any, Final
 
 import orjson
 
-from otel_agents.event import CLOUDEVENTS_TYPE as OUTCOME_TYPE
-from otel_agents.feedback import CLOUDEVENTS_TYPE as FEEDBACK_TYPE
+from otel_agents.events.feedback import CLOUDEVENTS_TYPE as FEEDBACK_TYPE
+from otel_agents.events.outcome import CLOUDEVENTS_TYPE as OUTCOME_TYPE
 
 OUTCOME: Final = "outcome"
 FEEDBACK: Final = "feedback"

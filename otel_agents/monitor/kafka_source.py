@@ -117,6 +117,26 @@ class KafkaSource:
         """Snapshot mode: every partition read up to where it ended at start."""
         return all(self._positions.get(key, 0) >= end for key, end in self._ends.items())
 
+    def lag(self) -> int | None:
+        """Messages between the read position and the end of the assigned partitions.
+
+        None until the group has assigned partitions. Asks the broker: call it seldom.
+        """
+        try:
+            assignment = self._consumer.assignment()
+            if not assignment:
+                return None
+            total = 0
+            for partition in self._consumer.position(assignment):
+                low, high = self._consumer.get_watermark_offsets(partition, timeout=1.0)
+                # Before the first fetch the position is a logical offset (negative).
+                position = partition.offset if partition.offset >= 0 else low
+                total += max(0, high - position)
+            return total
+        except (KafkaException, RuntimeError, TypeError) as exc:
+            self._note(str(exc))
+            return None
+
     def describe(self) -> str:
         return f"kafka {self.bootstrap_servers} {','.join(self.topics)}"
 

@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from otel_agents.learning import DECLINING, IMPROVING, STEADY
+from otel_agents.analysis.learning import DECLINING, IMPROVING, STEADY
 from otel_agents.monitor.state import AgentStats, MonitorState
 
 STATUS_STYLES = {

@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from otel_agents.learning import (
+from otel_agents.analysis.learning import (
     Sample,
     Trend,
     WindowStats,
@@ -27,6 +27,7 @@ from otel_agents.learning import (
     trend_of,
     window_stats,
 )
+from otel_agents.analysis.tally import Tally
 from otel_agents.monitor.decode import FEEDBACK, MALFORMED, OUTCOME, decode
 
 _THOUGHT = "agent.thought"
@@ -110,49 +111,24 @@ class InFlight:
 
 
 class AgentStats:
-    """Everything the per-agent, learning and feedback panels show for one agent."""
+    """Everything the per-agent, learning and feedback panels show for one agent.
+
+    The figures come from the shared ``Tally`` (the same rules as ``otel-agents status``);
+    the windows, trend and reasons are the monitor's own.
+    """
 
     def __init__(self, name: str, window: int) -> None:
         self.name = name
         self.window = window
-        self.calls = 0
-        self.successes = 0
-        self.tokens = 0
-        self.cost_usd = 0.0
-        self.reward_sum = 0.0
-        self.reward_n = 0
-        self.quality_sum = 0.0
-        self.quality_n = 0
-        self.latencies: collections.deque[float] = collections.deque(maxlen=LATENCY_WINDOW)
+        self.tally = Tally(_AGENT, name)
         self.samples: collections.deque[Sample] = collections.deque(maxlen=2 * window)
         self._partial: list[Sample] = []
         self.windows: collections.deque[WindowStats] = collections.deque(maxlen=SPARK_WINDOWS)
-        self.feedback: collections.Counter[str] = collections.Counter()
-        self.errors: collections.Counter[str] = collections.Counter()
         self.reasons: collections.Counter[str] = collections.Counter()
         self.last_seen = 0.0
 
     def add(self, data: Mapping[str, Any], sample: Sample) -> None:
-        self.calls += 1
-        self.successes += sample.ok
-        duration = _number(data.get("duration_ms"))
-        if duration is not None:
-            self.latencies.append(duration)
-        tokens = _number(data.get("total_tokens"))
-        if tokens is not None:
-            self.tokens += int(tokens)
-        cost = _number(data.get("cost_usd"))
-        if cost is not None:
-            self.cost_usd += cost
-        if sample.reward is not None:
-            self.reward_sum += sample.reward
-            self.reward_n += 1
-        if sample.quality is not None:
-            self.quality_sum += sample.quality
-            self.quality_n += 1
-        if not sample.ok:
-            error = data.get("error_type") or data.get("status")
-            _count_capped(self.errors, str(error), MAX_REASONS)
+        self.tally.add_outcome(data)
         self.samples.append(sample)
         self._partial.append(sample)
         if len(self._partial) >= self.window:
@@ -160,34 +136,50 @@ class AgentStats:
             self._partial = []
 
     def add_feedback(self, data: Mapping[str, Any]) -> None:
-        self.feedback[str(data.get("kind"))] += 1
+        self.tally.add_feedback(str(data.get("kind")))
         reason = reason_of(data)
         if reason is not None:
             _count_capped(self.reasons, reason, MAX_REASONS)
 
     @property
+    def calls(self) -> int:
+        return self.tally.calls
+
+    @property
+    def tokens(self) -> int:
+        return self.tally.total_tokens
+
+    @property
+    def cost_usd(self) -> float:
+        return self.tally.cost_usd
+
+    @property
+    def feedback(self) -> collections.Counter[str]:
+        return self.tally.feedback
+
+    @property
+    def errors(self) -> collections.Counter[str]:
+        return self.tally.errors
+
+    @property
     def success_rate(self) -> float | None:
-        return self.successes / self.calls if self.calls else None
+        return self.tally.success_rate
 
     @property
     def p95_ms(self) -> float | None:
-        if not self.latencies:
-            return None
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+        return self.tally.p95_ms
 
     @property
     def avg_reward(self) -> float | None:
-        return self.reward_sum / self.reward_n if self.reward_n else None
+        return self.tally.avg_reward
 
     @property
     def avg_quality(self) -> float | None:
-        return self.quality_sum / self.quality_n if self.quality_n else None
+        return self.tally.avg_quality
 
     @property
     def positive_rate(self) -> float | None:
-        rated = self.feedback["positive"] + self.feedback["negative"] + self.feedback["correction"]
-        return self.feedback["positive"] / rated if rated else None
+        return self.tally.positive_rate
 
     @property
     def trend(self) -> Trend:
@@ -241,9 +233,13 @@ class MonitorState:
     # -- feeding -------------------------------------------------------------------------
     def ingest(self, payload: bytes | str | None) -> str:
         """Take one raw message; returns what it was (outcome, feedback, malformed, foreign)."""
+        kind, data = decode(payload)
+        return self.accept(kind, data)
+
+    def accept(self, kind: str, data: Mapping[str, Any] | None) -> str:
+        """``ingest`` for a message already decoded (``decode.decode``), e.g. by a server."""
         self.messages += 1
         self._tick()
-        kind, data = decode(payload)
         try:
             if kind == OUTCOME and data is not None:
                 self.add_outcome(data)
@@ -315,6 +311,10 @@ class MonitorState:
                 self._orphans.popitem(last=False)
 
     # -- reading -------------------------------------------------------------------------
+    def agent_of_event(self, event_id: str) -> str | None:
+        """The agent of a recent finished event, by its id (feedback often names only that)."""
+        return self._agent_of.get(event_id)
+
     @property
     def success_rate(self) -> float | None:
         return self.successes / self.finished if self.finished else None
@@ -357,13 +357,8 @@ class MonitorState:
             "filtered": self.filtered,
             "agents": {
                 name: {
-                    "calls": stats.calls,
-                    "success_rate": stats.success_rate,
-                    "p95_ms": stats.p95_ms,
-                    "avg_reward": stats.avg_reward,
-                    "avg_quality": stats.avg_quality,
+                    **_figures(stats.tally),
                     "tokens": stats.tokens,
-                    "cost_usd": round(stats.cost_usd, 6),
                     "feedback": dict(stats.feedback),
                     "positive_rate": stats.positive_rate,
                     "trend": stats.trend.direction,
@@ -411,6 +406,12 @@ class MonitorState:
             rate[-1][1] += 1
         else:
             rate.append([second, 1])
+
+
+def _figures(tally: Tally) -> dict[str, Any]:
+    figures = tally.to_json()
+    del figures["kind"], figures["name"]
+    return figures
 
 
 def _row(data: Mapping[str, Any], name: str, kind: str, status: str) -> ActionRow:

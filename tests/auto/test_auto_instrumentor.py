@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from otel_agents.auto import AgentInstrumentor
-from otel_agents.instrument import SPEC_ATTRIBUTE
+from otel_agents.instrument.spec import SPEC_ATTRIBUTE
 
 APP = """
 class Base:
@@ -202,12 +202,32 @@ def test_kafka_exporter_named_in_env_gets_no_second_producer(
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
 
-    import otel_agents
-    from otel_agents.auto.instrumentor import _configure_telemetry
+    from otel_agents.auto import _bootstrap
 
     calls: list[dict[str, str]] = []
-    monkeypatch.setattr(otel_agents, "configure", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(_bootstrap, "configure", lambda **kwargs: calls.append(kwargs))
     monkeypatch.setattr(trace, "get_tracer_provider", TracerProvider)  # an SDK is set up
     monkeypatch.setenv("OTEL_TRACES_EXPORTER", exporters)
-    _configure_telemetry()
+    _bootstrap.configure_telemetry()
     assert calls == [expected]
+
+
+def test_spans_go_to_the_tracer_provider_passed_to_instrument(
+    app_module: tuple[str, Loader],
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    name, load = app_module
+    AgentInstrumentor().instrument(
+        targets=[f"tool:{name}:search_*"], tracer_provider=provider, configure=False
+    )
+    try:
+        assert load().search_web("q") == ["q"]
+    finally:
+        AgentInstrumentor().uninstrument()
+    assert [span.name for span in exporter.get_finished_spans()] == ["execute_tool search_web"]

@@ -86,8 +86,30 @@ def test_status_of_a_missing_file_says_so(tmp_path):
 
 
 def test_schema_feedback_prints_the_feedback_event_schema(tmp_path):
-    from otel_agents.feedback import load_feedback_schema
+    from otel_agents.events.feedback import load_feedback_schema
 
     result = _cli("schema", "--feedback", cwd=tmp_path)
     assert result.returncode == 0
     assert json.loads(result.stdout) == load_feedback_schema()
+
+
+def test_status_and_monitor_status_agree_on_every_agent_figure_for_the_demo_log(tmp_path):
+    assert _cli("demo", "--runs", "6", "--speed", "10", "--quiet", cwd=tmp_path).returncode == 0
+    log = tmp_path / ".otel-agents" / "outcomes.jsonl"
+    status = _cli("status", str(log), "--json", cwd=tmp_path)
+    monitor = _cli(
+        "monitor", "--status", "--json", "--log", str(log), "--from-beginning", cwd=tmp_path
+    )
+    assert status.returncode == 0, status.stderr
+    assert monitor.returncode == 0, monitor.stderr
+    by_status = {
+        row["name"]: row for row in json.loads(status.stdout)["actions"] if row["kind"] == "agent"
+    }
+    by_monitor = json.loads(monitor.stdout)["agents"]
+    assert by_status and set(by_status) == set(by_monitor)
+    figures = [key for key in by_status[next(iter(by_status))] if key not in ("kind", "name")]
+    assert "p95_ms" in figures and "success_rate" in figures and "cost_usd" in figures
+    for name, row in by_status.items():
+        assert {key: row[key] for key in figures} == {
+            key: by_monitor[name][key] for key in figures
+        }, name

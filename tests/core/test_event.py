@@ -10,7 +10,7 @@ import pytest
 
 import otel_agents as oa
 from otel_agents import semconv
-from otel_agents.event import OutcomeEvent, event_id_for, is_outcome_span
+from otel_agents.events.outcome import OutcomeEvent, event_id_for, is_outcome_span
 
 
 def _run_mixed_workload():

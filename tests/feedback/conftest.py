@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from otel_agents import _feedback_transport
+from otel_agents.export import feedback_routes as _feedback_transport
 
 
 @pytest.fixture(autouse=True)

@@ -15,10 +15,10 @@ import jsonschema
 import pytest
 
 import otel_agents as oa
-from otel_agents.feedback import FeedbackEvent, load_feedback_schema
+from otel_agents.events.feedback import FeedbackEvent, load_feedback_schema
 from otel_agents.monitor.kafka_source import KafkaSource
 from otel_agents.monitor.state import MonitorState
-from tests.kafka_broker import create_topic, read_topic
+from tests.kafka.broker import create_topic, read_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +56,7 @@ def test_feedback_reaches_the_feedback_topic_keyed_by_trace(
     event_id = billing_bot()
     assert event_id is not None
     sent = oa.feedback(event_id, "correction", correction="the total is 41.20", user="u-7")
-    from otel_agents import _feedback_transport
+    from otel_agents.export import feedback_routes as _feedback_transport
 
     assert _feedback_transport.flush(10)
     [message] = read_topic(kafka_bootstrap, feedback_topic, expect=1)
@@ -123,12 +123,12 @@ def test_cli_feedback_to_kafka(kafka_bootstrap: str, feedback_topic: str) -> Non
 def test_broker_down_never_raises_and_spools(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.kafka_broker import free_port
+    from tests.kafka.broker import free_port
 
     monkeypatch.setenv("OTEL_AGENTS_KAFKA_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setenv("OTEL_AGENTS_KAFKA_PRODUCER_MESSAGE_TIMEOUT_MS", "500")
     monkeypatch.setenv("OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{free_port()}")
-    from otel_agents import _feedback_transport
+    from otel_agents.export import feedback_routes as _feedback_transport
 
     oa.feedback(str(uuid.uuid4()), "positive")
     assert _feedback_transport.flush(5) is False

@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import otel_agents as oa
-from otel_agents.feedback import FeedbackEvent, load_feedback_schema
+from otel_agents.events.feedback import FeedbackEvent, load_feedback_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import otel_agents as oa
-from otel_agents.learning import Sample, trend_of
+from otel_agents.analysis.learning import Sample, trend_of
 
 
 @pytest.fixture

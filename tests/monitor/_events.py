@@ -7,8 +7,8 @@ import json
 import uuid
 from typing import Any
 
-from otel_agents.event import CLOUDEVENTS_TYPE
-from otel_agents.feedback import CLOUDEVENTS_TYPE as FEEDBACK_TYPE
+from otel_agents.events.feedback import CLOUDEVENTS_TYPE as FEEDBACK_TYPE
+from otel_agents.events.outcome import CLOUDEVENTS_TYPE
 
 _ids = itertools.count(1)
 

@@ -9,7 +9,7 @@ from confluent_kafka.cimpl import Producer
 
 from otel_agents.monitor.kafka_source import KafkaSource
 from otel_agents.monitor.state import MonitorState
-from tests.kafka_broker import create_topic
+from tests.kafka.broker import create_topic
 from tests.monitor import _events
 
 

@@ -13,7 +13,7 @@ import pytest
 import otel_agents as oa
 from otel_agents.monitor.kafka_source import KafkaSource
 from otel_agents.monitor.state import MonitorState
-from tests.kafka_broker import read_topic
+from tests.kafka.broker import read_topic
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka.cimpl import Producer
 
-from tests.kafka_broker import create_topic, read_topic
+from tests.kafka.broker import create_topic, read_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 _CLI = [sys.executable, "-c", "import sys; from otel_agents.cli import main; sys.exit(main())"]

@@ -19,7 +19,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 import otel_agents as oa
-from otel_agents.metrics import DURATION_BUCKETS_S, TOKEN_BUCKETS, OutcomeMetrics
+from otel_agents.export.metrics import DURATION_BUCKETS_S, TOKEN_BUCKETS, OutcomeMetrics
 
 
 class Recorded:

@@ -1,0 +1,182 @@
+"""Every ``OTEL_AGENTS_*`` variable, in one registry; and ``Settings``, read from them.
+
+``VARIABLES`` lists each variable once with its default, its kind (how it is parsed) and
+one line of documentation; README's tables are checked against it by a test. ``Settings``
+is one dataclass whose fields name their variables (the ones ``configure()`` reads).
+
+Precedence: an argument to ``configure()`` beats the environment, which beats the default.
+Invalid values fail at configuration time with a ``ConfigurationError`` naming the
+variable and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from otel_agents.errors import ConfigurationError
+
+DEFAULT_OUTCOME_LOG = Path(".otel-agents") / "outcomes.jsonl"
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvVar:
+    """One environment variable: name, documented default, how it is parsed, what it does."""
+
+    name: str
+    default: str
+    kind: str  # bool, int, path, text, regex, module:function, size, json, patterns, prefix
+    doc: str
+
+
+VARIABLES: tuple[EnvVar, ...] = (
+    EnvVar("OTEL_AGENTS_OUTCOME_LOG", ".otel-agents/outcomes.jsonl", "path", "the outcome log"),
+    EnvVar("OTEL_AGENTS_RECENT_EVENTS", "1000", "int", "size of the recent_events() buffer"),
+    EnvVar("OTEL_AGENTS_CAPTURE_CONTENT", "false", "bool", "capture inputs/outputs"),
+    EnvVar("OTEL_AGENTS_MAX_VALUE_LENGTH", "4096", "int", "longest captured/metadata value"),
+    EnvVar("OTEL_AGENTS_REDACT", "true", "bool", "redact secrets in content and metadata"),
+    EnvVar("OTEL_AGENTS_REDACT_PATTERN", "", "regex", "one more pattern to redact"),
+    EnvVar("OTEL_AGENTS_REDACT_CALLBACK", "", "module:function", "a function applied to content"),
+    EnvVar("OTEL_AGENTS_MAX_QUEUE_SIZE", "16384", "int", "finished spans waiting for export"),
+    EnvVar("OTEL_AGENTS_EXPORT_INTERVAL_MS", "100", "int", "how often the event worker wakes"),
+    EnvVar("OTEL_AGENTS_PROPAGATE_TO_THREADS", "true", "bool", "context into thread pools"),
+    EnvVar("OTEL_AGENTS_EMIT_PENDING", "false", "bool", "PENDING events for runs in flight"),
+    EnvVar("OTEL_AGENTS_FEEDBACK_LOG", "feedback.jsonl", "path", "the local feedback log"),
+    EnvVar("OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS", "", "text", "Kafka host:port[,host:port]"),
+    EnvVar("OTEL_AGENTS_KAFKA_TOPIC", "agent-outcomes", "text", "topic of OutcomeEvents"),
+    EnvVar("OTEL_AGENTS_KAFKA_FEEDBACK_TOPIC", "agent-feedback", "text", "topic of feedback"),
+    EnvVar("OTEL_AGENTS_KAFKA_PRODUCER_CONFIG", "", "json", "librdkafka producer properties"),
+    EnvVar("OTEL_AGENTS_KAFKA_PRODUCER_", "", "prefix", "one librdkafka property each"),
+    EnvVar("OTEL_AGENTS_KAFKA_SPOOL_DIR", "", "path", "where undelivered records wait"),
+    EnvVar("OTEL_AGENTS_KAFKA_SPOOL_MAX_BYTES", "256MiB", "size", "largest spool"),
+    EnvVar("OTEL_AGENTS_KAFKA_SPOOL_FSYNC", "interval", "text", "spool durability policy"),
+    EnvVar("OTEL_AGENTS_KAFKA_SHUTDOWN_TIMEOUT_MS", "3000", "int", "longest wait at shutdown"),
+    EnvVar("OTEL_AGENTS_AUTO_INSTRUMENT", "", "bool", "auto-instrument at interpreter start"),
+    EnvVar("OTEL_AGENTS_TARGETS", "", "patterns", "what auto-instrumentation wraps"),
+    EnvVar("OTEL_AGENTS_SERVE_TOKEN", "", "text", "serve: bearer token on /api and /ws"),
+    EnvVar("OTEL_AGENTS_SERVE_CORS_ORIGINS", "", "text", "serve: origins allowed by CORS"),
+    EnvVar("OTEL_AGENTS_SERVE_MAX_BODY_BYTES", "65536", "int", "serve: largest request body"),
+    EnvVar("OTEL_AGENTS_SERVE_CLIENT_QUEUE", "1000", "int", "serve: messages queued per client"),
+)
+"""The registry: every ``OTEL_AGENTS_*`` variable otel-agents reads."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything ``configure()`` can set. The metadata of each field names its env var."""
+
+    service_name: str | None = dataclasses.field(
+        default=None, metadata={"env": "OTEL_SERVICE_NAME"}
+    )
+    outcome_log: Path | None = dataclasses.field(
+        default=None, metadata={"env": "OTEL_AGENTS_OUTCOME_LOG"}
+    )
+    recent_events_size: int = dataclasses.field(
+        default=1000, metadata={"env": "OTEL_AGENTS_RECENT_EVENTS"}
+    )
+    capture_content: bool = dataclasses.field(
+        default=False, metadata={"env": "OTEL_AGENTS_CAPTURE_CONTENT"}
+    )
+    max_value_length: int = dataclasses.field(
+        default=4096, metadata={"env": "OTEL_AGENTS_MAX_VALUE_LENGTH"}
+    )
+    redact: bool = dataclasses.field(default=True, metadata={"env": "OTEL_AGENTS_REDACT"})
+    redact_pattern: str | None = dataclasses.field(
+        default=None, metadata={"env": "OTEL_AGENTS_REDACT_PATTERN"}
+    )
+    otlp_endpoint: str | None = dataclasses.field(
+        default=None, metadata={"env": "OTEL_EXPORTER_OTLP_ENDPOINT"}
+    )
+    otlp_protocol: str = dataclasses.field(
+        default="http/protobuf", metadata={"env": "OTEL_EXPORTER_OTLP_PROTOCOL"}
+    )
+    kafka_bootstrap_servers: str | None = dataclasses.field(
+        default=None, metadata={"env": "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS"}
+    )
+    kafka_topic: str | None = dataclasses.field(
+        default=None, metadata={"env": "OTEL_AGENTS_KAFKA_TOPIC"}
+    )
+    max_queue_size: int = dataclasses.field(
+        default=16384, metadata={"env": "OTEL_AGENTS_MAX_QUEUE_SIZE"}
+    )
+    export_interval_ms: int = dataclasses.field(
+        default=100, metadata={"env": "OTEL_AGENTS_EXPORT_INTERVAL_MS"}
+    )
+    emit_pending: bool = dataclasses.field(
+        default=False, metadata={"env": "OTEL_AGENTS_EMIT_PENDING"}
+    )
+    propagate_to_threads: bool = dataclasses.field(
+        default=True, metadata={"env": "OTEL_AGENTS_PROPAGATE_TO_THREADS"}
+    )
+
+    @classmethod
+    def from_env(cls, overrides: Mapping[str, Any] | None = None) -> Settings:
+        """Read every field from its env var, then apply non-None ``overrides``."""
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            env_name = field.metadata["env"]
+            raw = _env(env_name)
+            if raw is not None:
+                values[field.name] = _parse(field, raw, env_name)
+        for name, value in (overrides or {}).items():
+            if value is not None:
+                values[name] = value
+        settings = cls(**values)
+        settings._validate()
+        return settings
+
+    def _validate(self) -> None:
+        if self.recent_events_size < 0:
+            raise _invalid("recent_events_size", "OTEL_AGENTS_RECENT_EVENTS", "use 0 or more")
+        if self.max_value_length < 64:
+            raise _invalid("max_value_length", "OTEL_AGENTS_MAX_VALUE_LENGTH", "use 64 or more")
+        if self.max_queue_size < 1:
+            raise _invalid("max_queue_size", "OTEL_AGENTS_MAX_QUEUE_SIZE", "use 1 or more")
+        if self.export_interval_ms < 1:
+            raise _invalid("export_interval_ms", "OTEL_AGENTS_EXPORT_INTERVAL_MS", "use 1 or more")
+        if self.otlp_protocol not in ("grpc", "http/protobuf"):
+            raise _invalid(
+                "otlp_protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", "use 'grpc' or 'http/protobuf'"
+            )
+
+
+def _invalid(field: str, env_name: str, fix: str) -> ConfigurationError:
+    return ConfigurationError(f"invalid {field} (argument `{field}` or env {env_name}): {fix}")
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def parse_bool(raw: str, env_name: str) -> bool:
+    """Parse a boolean env value strictly: a typo is an error, not a silent False."""
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigurationError(f"env {env_name}={raw!r} is not a boolean: use true or false")
+
+
+def _parse(field: dataclasses.Field[Any], raw: str, env_name: str) -> Any:
+    kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+    if kind.startswith("bool"):
+        return parse_bool(raw, env_name)
+    if kind.startswith("int"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(
+                f"env {env_name}={raw!r} is not a whole number: set it to e.g. {field.default}"
+            ) from None
+    if kind.startswith("Path"):
+        return Path(raw)
+    return raw.strip()

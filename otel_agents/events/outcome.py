@@ -1,0 +1,560 @@
+"""OutcomeEvent v1: a finished agent/tool/workflow span in a stable, published shape.
+
+    event = OutcomeEvent.from_span(span)       # a finished SDK span (ReadableSpan)
+    payload = event.to_json_bytes()            # CloudEvents 1.0 structured JSON
+
+The envelope is CloudEvents 1.0 (structured mode), so any CloudEvents consumer reads it;
+``data`` holds the outcome. The JSON Schema (draft 2020-12) ships in the package
+(``load_schema()``, ``otel-agents schema``). Within major version 1 changes are additive
+only; consumers must ignore unknown fields.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opentelemetry.trace import StatusCode
+
+from otel_agents import _otel_private, semconv
+from otel_agents.events import schema as schema_files
+from otel_agents.events.jsonsafe import dumps, json_safe, truncate_text
+from otel_agents.ids import EVENT_TYPE_OUTCOME, EVENT_TYPE_PENDING, event_id_for
+from otel_agents.semconv import (
+    ACTION_TYPE,
+    CORRELATION_ID,
+    DEFAULT_SEVERITY,
+    ERROR_TYPE,
+    EVENT_EXCEPTION,
+    EXCEPTION_MESSAGE,
+    EXCEPTION_STACKTRACE,
+    GEN_AI_AGENT_DESCRIPTION,
+    GEN_AI_AGENT_ID,
+    GEN_AI_AGENT_NAME,
+    GEN_AI_AGENT_VERSION,
+    GEN_AI_CONVERSATION_ID,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_PROVIDER_NAME,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_TOOL_CALL_ARGUMENTS,
+    GEN_AI_TOOL_CALL_ID,
+    GEN_AI_TOOL_CALL_RESULT,
+    GEN_AI_TOOL_DESCRIPTION,
+    GEN_AI_TOOL_NAME,
+    GEN_AI_TOOL_TYPE,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+    GEN_AI_WORKFLOW_NAME,
+    INPUT,
+    KIND_BY_OPERATION,
+    METADATA_PREFIX,
+    OPERATION_INVOKE_AGENT,
+    OUTCOME_CONFIDENCE_SCORE,
+    OUTCOME_COST_USD,
+    OUTCOME_ERROR_MESSAGE,
+    OUTCOME_LATENCY_MS,
+    OUTCOME_LLM_LATENCY_MS,
+    OUTCOME_OPERATIONS,
+    OUTCOME_QUALITY_SCORE,
+    OUTCOME_RETRY_COUNT,
+    OUTCOME_REWARD,
+    OUTCOME_SEVERITY,
+    OUTCOME_STATUS,
+    OUTCOME_STEPS_FAILED,
+    OUTCOME_STEPS_TOTAL,
+    OUTCOME_TOTAL_TOKENS,
+    OUTPUT,
+    TAGS,
+    WORKFLOW_ID,
+)
+
+SCHEMA_VERSION = "1.0"
+CLOUDEVENTS_TYPE = "otel_agents.outcome.v1"
+DATA_SCHEMA = "urn:otel-agents:schema:outcome-event:1"
+CONTENT_TYPE = "application/json"
+_DEFAULT_MAX_VALUE = 8192
+
+
+def is_outcome_span(span: Any) -> bool:
+    """True for spans made by ``@agent``/``@tool``/``@workflow`` (or auto-instrumentation)."""
+    attributes = getattr(span, "attributes", None)
+    if not attributes:
+        return False
+    return attributes.get(GEN_AI_OPERATION_NAME) in OUTCOME_OPERATIONS
+
+
+def load_schema() -> dict[str, Any]:
+    """The OutcomeEvent v1 JSON Schema (draft 2020-12) shipped in the package."""
+    return schema_files.load("outcome-event-v1.json")
+
+
+class OutcomeEvent:
+    """One agent action's outcome. Attribute names match the JSON ``data`` object.
+
+    The event keeps its ``data`` dict as built (building it directly is the cheapest way
+    to make ~30k events a second on one core); the annotations below document and type
+    each field, read through ``__getattr__``.
+    """
+
+    __slots__ = ("_data",)
+
+    event_id: str
+    event_type: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    trace_flags: int
+    kind: str
+    operation: str
+    name: str
+    span_name: str
+    action_type: str | None
+    agent_name: str | None
+    agent_id: str | None
+    agent_version: str | None
+    tool_name: str | None
+    tool_call_id: str | None
+    tool_type: str | None
+    workflow_id: str | None
+    workflow_name: str | None
+    correlation_id: str | None
+    conversation_id: str | None
+    start_time: str
+    end_time: str | None
+    duration_ms: float | None
+    latency_ms: float | None
+    status: str
+    severity: str
+    span_status: str
+    error_type: str | None
+    error_message: str | None
+    error_stack_trace: str | None
+    retry_count: int | None
+    input_tokens: int | None
+    output_tokens: int | None
+    total_tokens: int | None
+    llm_latency_ms: float | None
+    cost_usd: float | None
+    quality_score: float | None
+    confidence_score: float | None
+    reward: float | None
+    model: str | None
+    provider: str | None
+    steps_total: int | None
+    steps_failed: int | None
+    tags: list[str]
+    metadata: dict[str, Any]
+    input: str | None
+    output: str | None
+    events: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    attributes: dict[str, Any]
+    resource: dict[str, Any]
+    schema_version: str
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OutcomeEvent) and other._data == self._data
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"OutcomeEvent(kind={self.kind!r}, name={self.name!r}, status={self.status!r}, "
+            f"event_id={self.event_id!r})"
+        )
+
+    # -- construction --------------------------------------------------------
+    @classmethod
+    def from_span(
+        cls,
+        span: Any,
+        event_type: str = EVENT_TYPE_OUTCOME,
+        max_value_length: int = _DEFAULT_MAX_VALUE,
+    ) -> OutcomeEvent:
+        """Build the event of a finished (or, for PENDING, started) SDK span."""
+        limit = max_value_length
+        data = _TEMPLATE.copy()
+        metadata: dict[str, Any] = {}
+        others: dict[str, Any] = {}
+        # One pass over the attributes, dispatching each known key to its field: this runs
+        # once per event on the export thread, so it is kept to dict lookups.
+        for key, value in _attributes_of(span).items():
+            target = _DISPATCH.get(key)
+            if target is None:
+                if key.startswith(_METADATA_PREFIX):
+                    metadata[key[_METADATA_PREFIX_LENGTH:]] = _safe(value, limit)
+                else:
+                    others[key] = _safe(value, limit)
+                continue
+            field, conversion = target
+            if conversion is _AS_STR:
+                data[field] = value if type(value) is str else str(value)
+            elif conversion is _AS_INT:
+                data[field] = value if type(value) is int else _int(value)
+            elif conversion is _AS_FLOAT:
+                data[field] = _float(value)
+            elif conversion is _AS_TEXT:
+                data[field] = _text(value, limit)
+            elif conversion is _AS_TAGS:
+                data[field] = (
+                    [str(tag) for tag in value] if isinstance(value, tuple) else [str(value)]
+                )
+        ctx = span.context
+        parent = span.parent
+        operation = data["operation"] or OPERATION_INVOKE_AGENT
+        kind = KIND_BY_OPERATION.get(operation, semconv.ActionKind.AGENT)
+        name = data[_NAME_FIELD_BY_KIND[kind]] or span.name
+        start_ns: int = span.start_time or 0
+        end_ns: int | None = span.end_time if event_type == EVENT_TYPE_OUTCOME else None
+        duration = (end_ns - start_ns) / 1e6 if end_ns else None
+        if event_type == EVENT_TYPE_PENDING:
+            status = _PENDING
+        else:
+            status = data["status"] or _status_from_span(span)
+        if data["severity"] is None:
+            data["severity"] = _SEVERITY_OF_STATUS.get(status, "INFO")
+        input_tokens = data["input_tokens"]
+        output_tokens = data["output_tokens"]
+        if input_tokens is not None or output_tokens is not None:
+            data["total_tokens"] = max(
+                data["total_tokens"] or 0, (input_tokens or 0) + (output_tokens or 0)
+            )
+        span_events = span.events
+        if span_events:
+            error_message, stack = _exception_details(span_events)
+            if data["error_message"] is None and error_message is not None:
+                data["error_message"] = _text(error_message, limit)
+            data["error_stack_trace"] = _text(stack, limit)
+            data["events"] = [_event(event, limit) for event in span_events]
+        else:
+            data["events"] = []
+        links = span.links
+        data["links"] = [_link(link) for link in links] if links else []
+        if data["tags"] is None:
+            data["tags"] = []
+        if data["latency_ms"] is None:
+            data["latency_ms"] = duration
+        data["event_id"] = event_id_for(ctx.trace_id, ctx.span_id, event_type)
+        data["event_type"] = event_type
+        data["trace_id"] = f"{ctx.trace_id:032x}"
+        data["span_id"] = f"{ctx.span_id:016x}"
+        data["parent_span_id"] = f"{parent.span_id:016x}" if parent is not None else None
+        data["trace_flags"] = int(ctx.trace_flags)
+        data["kind"] = kind.value
+        data["operation"] = operation
+        data["name"] = name
+        data["span_name"] = span.name
+        data["start_time"] = _rfc3339(start_ns)
+        data["end_time"] = _rfc3339(end_ns) if end_ns else None
+        data["duration_ms"] = duration
+        data["status"] = status
+        data["span_status"] = _STATUS_CODE_NAMES.get(span.status.status_code, "UNSET")
+        data["metadata"] = metadata
+        data["attributes"] = others
+        data["resource"] = _resource(span.resource)
+        return cls(data)
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> OutcomeEvent:
+        """Read an event back from its CloudEvents JSON form; unknown fields are ignored.
+
+        Raises ``ValueError`` when the document is not an OutcomeEvent.
+        """
+        data = document.get("data", document) if isinstance(document, Mapping) else None
+        if not isinstance(data, Mapping):
+            raise ValueError("not an OutcomeEvent: no data object")
+        missing = [name for name in _REQUIRED if not isinstance(data.get(name), str)]
+        if missing:
+            raise ValueError(f"not an OutcomeEvent: missing {', '.join(missing)}")
+        values = {name: data.get(name, _EMPTY_DEFAULTS.get(name)) for name in FIELD_NAMES}
+        return cls(values)
+
+    @classmethod
+    def from_json_bytes(cls, payload: bytes | str) -> OutcomeEvent:
+        return cls.from_dict(json.loads(payload))
+
+    # -- output --------------------------------------------------------------
+    @property
+    def traceparent(self) -> str:
+        """The W3C ``traceparent`` of the action's span."""
+        return f"00-{self.trace_id}-{self.span_id}-{self.trace_flags:02x}"
+
+    @property
+    def service_name(self) -> str | None:
+        value = self.resource.get("service_name")
+        return value if isinstance(value, str) else None
+
+    def data(self) -> dict[str, Any]:
+        """The ``data`` object: every field, JSON-safe. Treat it as read-only."""
+        return self._data
+
+    def replace(self, **changes: Any) -> OutcomeEvent:
+        """A copy with some fields changed."""
+        return OutcomeEvent({**self._data, **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CloudEvents 1.0 structured-mode envelope with the outcome as ``data``."""
+        data = self._data
+        service = (data["resource"] or {}).get("service_name") or "unknown_service"
+        return {
+            "specversion": "1.0",
+            "id": data["event_id"],
+            "source": f"/otel-agents/{service}",
+            "type": CLOUDEVENTS_TYPE,
+            "subject": data["name"],
+            "time": data["end_time"] or data["start_time"],
+            "datacontenttype": CONTENT_TYPE,
+            "dataschema": DATA_SCHEMA,
+            "traceparent": (
+                f"00-{data['trace_id']}-{data['span_id']}-{data['trace_flags'] or 0:02x}"
+            ),
+            "data": data,
+        }
+
+    def to_json_bytes(self, max_bytes: int | None = None) -> bytes:
+        """Compact JSON; if ``max_bytes`` is given, large values are cut to fit it."""
+        payload = dumps(self.to_dict())
+        if max_bytes is None or len(payload) <= max_bytes:
+            return payload
+        return _shrink(self, max_bytes)
+
+
+#: Every field of ``data``, in order.
+FIELD_NAMES: tuple[str, ...] = tuple(OutcomeEvent.__annotations__)
+_TEMPLATE: dict[str, Any] = dict.fromkeys(FIELD_NAMES)
+_TEMPLATE["schema_version"] = SCHEMA_VERSION
+
+
+def _field_property(name: str) -> property:
+    return property(lambda self: self._data[name], doc=f"The ``{name}`` field.")
+
+
+for _name in FIELD_NAMES:
+    # Real properties: attribute reads on events are frequent in sinks and the monitor.
+    setattr(OutcomeEvent, _name, _field_property(_name))
+
+_AS_STR, _AS_INT, _AS_FLOAT, _AS_TEXT, _AS_TAGS = range(5)
+_DISPATCH: dict[str, tuple[str, int]] = {
+    GEN_AI_OPERATION_NAME: ("operation", _AS_STR),
+    ACTION_TYPE: ("action_type", _AS_STR),
+    GEN_AI_AGENT_NAME: ("agent_name", _AS_STR),
+    GEN_AI_AGENT_ID: ("agent_id", _AS_STR),
+    GEN_AI_AGENT_VERSION: ("agent_version", _AS_STR),
+    GEN_AI_TOOL_NAME: ("tool_name", _AS_STR),
+    GEN_AI_TOOL_CALL_ID: ("tool_call_id", _AS_STR),
+    GEN_AI_TOOL_TYPE: ("tool_type", _AS_STR),
+    WORKFLOW_ID: ("workflow_id", _AS_STR),
+    GEN_AI_WORKFLOW_NAME: ("workflow_name", _AS_STR),
+    CORRELATION_ID: ("correlation_id", _AS_STR),
+    GEN_AI_CONVERSATION_ID: ("conversation_id", _AS_STR),
+    OUTCOME_STATUS: ("status", _AS_STR),
+    OUTCOME_SEVERITY: ("severity", _AS_STR),
+    ERROR_TYPE: ("error_type", _AS_STR),
+    GEN_AI_REQUEST_MODEL: ("model", _AS_STR),
+    GEN_AI_PROVIDER_NAME: ("provider", _AS_STR),
+    OUTCOME_RETRY_COUNT: ("retry_count", _AS_INT),
+    GEN_AI_USAGE_INPUT_TOKENS: ("input_tokens", _AS_INT),
+    GEN_AI_USAGE_OUTPUT_TOKENS: ("output_tokens", _AS_INT),
+    OUTCOME_TOTAL_TOKENS: ("total_tokens", _AS_INT),
+    OUTCOME_STEPS_TOTAL: ("steps_total", _AS_INT),
+    OUTCOME_STEPS_FAILED: ("steps_failed", _AS_INT),
+    OUTCOME_LATENCY_MS: ("latency_ms", _AS_FLOAT),
+    OUTCOME_LLM_LATENCY_MS: ("llm_latency_ms", _AS_FLOAT),
+    OUTCOME_COST_USD: ("cost_usd", _AS_FLOAT),
+    OUTCOME_QUALITY_SCORE: ("quality_score", _AS_FLOAT),
+    OUTCOME_CONFIDENCE_SCORE: ("confidence_score", _AS_FLOAT),
+    OUTCOME_REWARD: ("reward", _AS_FLOAT),
+    OUTCOME_ERROR_MESSAGE: ("error_message", _AS_TEXT),
+    INPUT: ("input", _AS_TEXT),
+    GEN_AI_TOOL_CALL_ARGUMENTS: ("input", _AS_TEXT),
+    OUTPUT: ("output", _AS_TEXT),
+    GEN_AI_TOOL_CALL_RESULT: ("output", _AS_TEXT),
+    TAGS: ("tags", _AS_TAGS),
+    # Mapped elsewhere or shown by other fields: not repeated under ``attributes``.
+    GEN_AI_AGENT_DESCRIPTION: ("", -1),
+    GEN_AI_TOOL_DESCRIPTION: ("", -1),
+}
+_NAME_FIELD_BY_KIND = {
+    semconv.ActionKind.AGENT: "agent_name",
+    semconv.ActionKind.TOOL: "tool_name",
+    semconv.ActionKind.WORKFLOW: "workflow_name",
+}
+_PENDING = semconv.Status.PENDING.value
+_STATUS_CODE_NAMES = {code: code.name for code in StatusCode}
+_SEVERITY_OF_STATUS = {status.value: sev.value for status, sev in DEFAULT_SEVERITY.items()}
+_REQUIRED = ("event_id", "trace_id", "span_id", "kind", "name", "status", "start_time")
+_EMPTY_DEFAULTS: dict[str, Any] = {
+    "tags": [],
+    "metadata": {},
+    "events": [],
+    "links": [],
+    "attributes": {},
+    "resource": {},
+    "schema_version": SCHEMA_VERSION,
+    "trace_flags": 1,
+}
+_SHRINKABLE_TEXT = ("error_stack_trace", "input", "output", "error_message")
+_SHRINKABLE_BULK = ("events", "attributes", "metadata", "links")
+
+
+def _shrink(event: OutcomeEvent, max_bytes: int) -> bytes:
+    """Cut the largest values (text first, then bulk fields) until the record fits."""
+    changes: dict[str, Any] = {}
+    budget = max(max_bytes // 8, 64)
+    for name in _SHRINKABLE_TEXT:
+        value = getattr(event, name)
+        if isinstance(value, str) and len(value) > budget:
+            changes[name] = truncate_text(value, budget)
+    shrunk = event.replace(**changes)
+    payload = dumps(shrunk.to_dict())
+    for name in _SHRINKABLE_BULK:
+        if len(payload) <= max_bytes:
+            return payload
+        original = getattr(shrunk, name)
+        placeholder: Any = (
+            [{"name": "otel_agents.truncated", "count": len(original)}]
+            if isinstance(original, list)
+            else {"otel_agents.truncated": f"{len(original)} entries dropped to fit"}
+        )
+        shrunk = shrunk.replace(**{name: placeholder})
+        payload = dumps(shrunk.to_dict())
+    if len(payload) > max_bytes:
+        # Last resort: every remaining string cut hard; ids and numbers are kept.
+        tiny = max(max_bytes // 64, 32)
+        keep = ("event_id", "trace_id", "span_id", "start_time", "end_time")
+        cut: dict[str, Any] = {
+            name: truncate_text(value, tiny)
+            for name, value in shrunk.data().items()
+            if isinstance(value, str) and len(value) > tiny and name not in keep
+        }
+        shrunk = shrunk.replace(resource={}, tags=[], **cut)
+        payload = dumps(shrunk.to_dict())
+    return payload
+
+
+_METADATA_PREFIX = METADATA_PREFIX
+_METADATA_PREFIX_LENGTH = len(_METADATA_PREFIX)
+
+
+def _attributes_of(span: Any) -> dict[str, Any]:
+    plain = _otel_private.plain_attributes(span)
+    if plain is not None:
+        return plain
+    return dict(span.attributes) if span.attributes else {}
+
+
+def _safe(value: Any, limit: int) -> Any:
+    kind = type(value)
+    if kind is str:
+        return value if len(value) <= limit else truncate_text(value, limit)
+    if kind is int or kind is bool:
+        return value
+    return json_safe(value, limit)
+
+
+def _status_from_span(span: Any) -> str:
+    code = span.status.status_code.name
+    return semconv.Status.FAILURE.value if code == "ERROR" else semconv.Status.SUCCESS.value
+
+
+def _exception_details(span_events: Sequence[Any]) -> tuple[str | None, str | None]:
+    for event in reversed(span_events):
+        if event.name == EVENT_EXCEPTION:
+            attrs = event.attributes or {}
+            return _str(attrs.get(EXCEPTION_MESSAGE)), _str(attrs.get(EXCEPTION_STACKTRACE))
+    return None, None
+
+
+def _event(event: Any, limit: int) -> dict[str, Any]:
+    return {
+        "name": event.name,
+        "time": _rfc3339(event.timestamp),
+        "attributes": {k: _safe(v, limit) for k, v in (event.attributes or {}).items()},
+    }
+
+
+def _link(link: Any) -> dict[str, Any]:
+    ctx = link.context
+    return {
+        "trace_id": f"{ctx.trace_id:032x}",
+        "span_id": f"{ctx.span_id:016x}",
+        "attributes": {k: json_safe(v, 1024) for k, v in (link.attributes or {}).items()},
+    }
+
+
+@functools.lru_cache(maxsize=32)
+def _resource_cached(items: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    attrs = dict(items)
+    return {
+        "service_name": _str(attrs.get("service.name")),
+        "service_version": _str(attrs.get("service.version")),
+        "service_namespace": _str(attrs.get("service.namespace")),
+        "environment": _str(
+            attrs.get("deployment.environment.name") or attrs.get("deployment.environment")
+        ),
+        "host": _str(attrs.get("host.name")),
+        "attributes": {k: json_safe(v, 1024) for k, v in attrs.items()},
+    }
+
+
+_RESOURCE_CACHE: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def _resource(resource: Any) -> dict[str, Any]:
+    if resource is None:
+        return {}
+    # Resources are shared by every span of a provider: convert each one once.
+    cached = _RESOURCE_CACHE.get(id(resource))
+    if cached is not None and cached[0] is resource:
+        return cached[1]
+    converted = _resource_cached(tuple(sorted(resource.attributes.items())))
+    if len(_RESOURCE_CACHE) > 64:
+        _RESOURCE_CACHE.clear()
+    _RESOURCE_CACHE[id(resource)] = (resource, converted)
+    return converted
+
+
+def _rfc3339(ns: int | None) -> str:
+    if not ns:
+        return "1970-01-01T00:00:00.000000Z"
+    seconds, rest = divmod(ns, 1_000_000_000)
+    return f"{_second_prefix(seconds)}.{rest // 1000:06d}Z"
+
+
+@functools.lru_cache(maxsize=8)
+def _second_prefix(seconds: int) -> str:
+    # Events arrive in bursts within the same second: format each second once.
+    stamp = _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _text(value: Any, limit: int) -> str | None:
+    return None if value is None else truncate_text(str(value), limit)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value)
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if number == number and number not in (float("inf"), float("-inf")) else None
+
+
+def events_from_spans(spans: Sequence[Any]) -> list[OutcomeEvent]:
+    """OutcomeEvents of the outcome spans among ``spans`` (others are skipped)."""
+    return [OutcomeEvent.from_span(span) for span in spans if is_outcome_span(span)]

@@ -1,0 +1,382 @@
+"""``configure()``: one call that wires otel-agents into OpenTelemetry.
+
+It adds to an existing SDK TracerProvider (one set by the app or by
+``opentelemetry-instrument``) or creates one, attaches the outcome processor with its
+sinks (recent-events buffer; local JSON-lines log on the embedded default; Kafka when
+configured), optionally OTLP, and flushes everything at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
+from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+from otel_agents import _otel_private
+from otel_agents._state import RUNTIME
+from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings
+from otel_agents.errors import ConfigurationError
+from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.export.jsonl import JsonLinesOutcomeLog
+from otel_agents.export.metrics import OutcomeMetrics
+from otel_agents.export.processor import OutcomeSink, OutcomeSpanProcessor
+from otel_agents.export.recent import RecentEvents
+from otel_agents.export.sampling import wrap_sampler
+from otel_agents.instrument import redaction
+from otel_agents.instrument import threads as _threads
+from otel_agents.semconv import Status
+
+if TYPE_CHECKING:
+    from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
+
+_logger = logging.getLogger("otel_agents")
+REDACT_CALLBACK_ENV = "OTEL_AGENTS_REDACT_CALLBACK"
+_lock = threading.RLock()
+_current: Telemetry | None = None
+
+
+class Telemetry:
+    """What ``configure()`` set up; ``shutdown()`` flushes and detaches it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        tracer_provider: TracerProvider,
+        processor: OutcomeSpanProcessor,
+        recent: RecentEvents,
+        outcome_log: JsonLinesOutcomeLog | None,
+        owns_provider: bool,
+        extra_processors: Sequence[Any] = (),
+        meter_provider: SdkMeterProvider | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tracer_provider = tracer_provider
+        self.processor = processor
+        self.recent = recent
+        self.outcome_log = outcome_log
+        self.owns_provider = owns_provider
+        self.extra_processors = list(extra_processors)
+        #: The MeterProvider configure() created (OTLP metrics), else None.
+        self.meter_provider = meter_provider
+        #: The Kafka outcome exporter configure() created, else None (feedback shares
+        #: its settings and spool).
+        self.kafka_exporter: KafkaOutcomeExporter | None = None
+        self._closed = False
+
+    @property
+    def sinks(self) -> list[OutcomeSink]:
+        return self.processor.sinks
+
+    def stats(self) -> dict[str, int]:
+        """Self-observation: events built, spans dropped, telemetry errors swallowed.
+
+        oa.get_telemetry().stats()   # {"events": 1200, "dropped": 0, ...}
+        """
+        return {
+            "events": self.processor.processed,
+            "dropped": self.processor.dropped,
+            "failed": self.processor.failed,
+            "caller_exports": self.processor.caller_exports,
+            "queued": self.processor.queued,
+            "internal_errors": RUNTIME.internal_errors,
+        }
+
+    def force_flush(self, timeout_millis: int = 10000) -> bool:
+        """Export everything finished so far (outcomes and, if set, OTLP spans)."""
+        ok = self.processor.force_flush(timeout_millis)
+        for processor in self.extra_processors:
+            ok = processor.force_flush(timeout_millis) and ok
+        if self.meter_provider is not None:
+            ok = self.meter_provider.force_flush(timeout_millis) and ok
+        return ok
+
+    def shutdown(self) -> None:
+        """Flush and stop; afterwards decorated calls still run, without exporting."""
+        if self._closed:
+            return
+        self._closed = True
+        self.processor.shutdown()
+        for processor in self.extra_processors:
+            processor.shutdown()
+        # Last: the outcome processor's final events have recorded their metrics.
+        if self.meter_provider is not None:
+            self.meter_provider.shutdown()
+
+
+def configure(
+    service_name: str | None = None,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    outcome_log: str | Path | None = None,
+    recent_events_size: int | None = None,
+    capture_content: bool | None = None,
+    max_value_length: int | None = None,
+    redact: bool | None = None,
+    redact_pattern: str | None = None,
+    redact_callback: Callable[[str], str] | None = None,
+    otlp_endpoint: str | None = None,
+    otlp_protocol: str | None = None,
+    kafka_bootstrap_servers: str | None = None,
+    kafka_topic: str | None = None,
+    emit_pending: bool | None = None,
+    kafka_producer_config: Mapping[str, Any] | None = None,
+    spool_dir: str | Path | None = None,
+    critical_exceptions: Iterable[type[BaseException]] = (),
+    sinks: Iterable[OutcomeSink] = (),
+    resource_attributes: Mapping[str, Any] | None = None,
+) -> Telemetry:
+    """Set up otel-agents. Idempotent: a second call returns the first call's setup.
+
+        import otel_agents as oa
+        oa.configure(service_name="support-bot")   # embedded default: no Kafka needed
+
+    Arguments beat environment variables (``OTEL_SERVICE_NAME``, ``OTEL_AGENTS_*``,
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``), which beat defaults. Raises ``ConfigurationError``
+    for invalid settings. Call ``oa.shutdown()`` to flush early or to configure anew.
+    """
+    global _current
+    with _lock:
+        if _current is not None:
+            given = {name for name, value in locals().items() if value not in (None, ())}
+            if given:
+                _logger.warning(
+                    "otel-agents: configure(%s) ignored: already configured (by an earlier "
+                    "call or by auto-instrumentation at start-up). Call oa.shutdown() first "
+                    "to configure anew, or set the equivalent OTEL_AGENTS_* variables.",
+                    ", ".join(sorted(given)),
+                )
+            return _current
+        settings = Settings.from_env(
+            {
+                "service_name": service_name,
+                "outcome_log": Path(outcome_log) if outcome_log is not None else None,
+                "recent_events_size": recent_events_size,
+                "capture_content": capture_content,
+                "max_value_length": max_value_length,
+                "redact": redact,
+                "redact_pattern": redact_pattern,
+                "otlp_endpoint": otlp_endpoint,
+                "otlp_protocol": otlp_protocol,
+                "kafka_bootstrap_servers": kafka_bootstrap_servers,
+                "kafka_topic": kafka_topic,
+                "emit_pending": emit_pending,
+            }
+        )
+        redaction.compile_extra_pattern(
+            settings.redact_pattern,
+            "redact_pattern" if redact_pattern else "env OTEL_AGENTS_REDACT_PATTERN",
+        )
+        critical = tuple(critical_exceptions)
+        for exc_type in critical:
+            if not (isinstance(exc_type, type) and issubclass(exc_type, BaseException)):
+                raise ConfigurationError(
+                    f"critical_exceptions must be exception classes, got {exc_type!r}"
+                )
+        provider, owns_provider = _tracer_provider(settings, tracer_provider, resource_attributes)
+
+        outcome_sinks: list[OutcomeSink] = []
+        recent = RecentEvents(settings.recent_events_size)
+        outcome_sinks.append(recent)
+        kafka_sink = _kafka_sink(settings, kafka_producer_config, spool_dir)
+        if kafka_sink is not None:
+            outcome_sinks.append(kafka_sink)
+        outcome_sinks.extend(sinks)
+        log: JsonLinesOutcomeLog | None = None
+        if settings.outcome_log is not None or (kafka_sink is None and not list(sinks)):
+            log = JsonLinesOutcomeLog(settings.outcome_log or DEFAULT_OUTCOME_LOG)
+            outcome_sinks.append(log)
+
+        # Metrics are recorded from finished outcomes on the processor's thread.
+        meter_provider = _meter_provider(settings, provider)
+        outcome_sinks.append(OutcomeMetrics(meter_provider))
+
+        processor = OutcomeSpanProcessor(
+            outcome_sinks,
+            max_queue_size=settings.max_queue_size,
+            export_interval_ms=settings.export_interval_ms,
+            max_value_length=settings.max_value_length,
+            emit_pending=settings.emit_pending,
+        )
+        provider.add_span_processor(processor)
+        extra: list[Any] = []
+        if settings.otlp_endpoint and (owns_provider or otlp_endpoint is not None):
+            otlp = BatchSpanProcessor(_otlp_exporter(settings))
+            provider.add_span_processor(otlp)
+            extra.append(otlp)
+
+        # Outcome spans a trace sampler would drop are recorded (not sampled) instead, so
+        # every outcome reaches the sinks while OTLP still gets only the sampled traces.
+        wrap_sampler(provider)
+        RUNTIME.use_tracer_provider(provider)
+        RUNTIME.capture_content = settings.capture_content
+        RUNTIME.max_value_length = settings.max_value_length
+        callback = redact_callback or redaction.load_callback(
+            os.environ.get(REDACT_CALLBACK_ENV), f"env {REDACT_CALLBACK_ENV}"
+        )
+        redaction.use_policy(
+            redaction.RedactionPolicy(settings.redact, settings.redact_pattern, callback)
+        )
+        RUNTIME.critical_exceptions = critical
+        if settings.propagate_to_threads:
+            _threads.install()
+
+        _current = Telemetry(
+            settings, provider, processor, recent, log, owns_provider, extra, meter_provider
+        )
+        _current.kafka_exporter = kafka_sink
+        atexit.register(_current.shutdown)
+        return _current
+
+
+def _tracer_provider(
+    settings: Settings,
+    explicit: TracerProvider | None,
+    resource_attributes: Mapping[str, Any] | None,
+) -> tuple[TracerProvider, bool]:
+    if explicit is not None:
+        return explicit, False
+    existing = trace.get_tracer_provider()
+    if isinstance(existing, TracerProvider):
+        return existing, False
+    if hasattr(existing, "add_span_processor"):  # another SDK-compatible provider
+        return existing, False  # type: ignore[return-value]
+    attributes: dict[str, Any] = dict(resource_attributes or {})
+    if settings.service_name:
+        attributes[SERVICE_NAME] = settings.service_name
+    # Resource.create also reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
+    provider = TracerProvider(resource=Resource.create(attributes))
+    trace.set_tracer_provider(provider)
+    if trace.get_tracer_provider() is not provider:
+        return trace.get_tracer_provider(), False  # type: ignore[return-value]
+    return provider, True
+
+
+def _otlp_exporter(settings: Settings) -> SpanExporter:
+    endpoint = settings.otlp_endpoint or ""
+    if settings.otlp_protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+            OTLPSpanExporter as GrpcExporter,
+        )
+
+        return GrpcExporter(endpoint=endpoint)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+        OTLPSpanExporter as HttpExporter,
+    )
+
+    return HttpExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
+
+
+def _meter_provider(settings: Settings, tracer_provider: TracerProvider) -> SdkMeterProvider | None:
+    """An OTLP-exporting MeterProvider when an OTLP endpoint is set and the app has none.
+
+    None means "use the global one" (the app's own, or the no-op default).
+    """
+    if not settings.otlp_endpoint or isinstance(metrics.get_meter_provider(), SdkMeterProvider):
+        return None
+    endpoint = settings.otlp_endpoint
+    exporter: MetricExporter
+    if settings.otlp_protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
+            OTLPMetricExporter as GrpcMetricExporter,
+        )
+
+        exporter = GrpcMetricExporter(endpoint=endpoint)
+    else:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
+            OTLPMetricExporter as HttpMetricExporter,
+        )
+
+        exporter = HttpMetricExporter(endpoint=endpoint.rstrip("/") + "/v1/metrics")
+    resource = getattr(tracer_provider, "resource", None) or Resource.create()
+    meter_provider = SdkMeterProvider(
+        resource=resource, metric_readers=[PeriodicExportingMetricReader(exporter)]
+    )
+    # Global too, so other otel-agents meters (the Kafka exporter's) export as well.
+    metrics.set_meter_provider(meter_provider)
+    return meter_provider
+
+
+def _kafka_sink(
+    settings: Settings,
+    producer_config: Mapping[str, Any] | None,
+    spool_dir: str | Path | None,
+) -> KafkaOutcomeExporter | None:
+    if not settings.kafka_bootstrap_servers:
+        return None
+    # Imported only when Kafka is configured: confluent-kafka costs ~40 ms to import.
+    from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
+
+    return KafkaOutcomeExporter(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic=settings.kafka_topic,
+        producer_config=producer_config,
+        spool_dir=spool_dir,
+    )
+
+
+def get_telemetry() -> Telemetry | None:
+    """The active setup, or None before ``configure()``."""
+    return _current
+
+
+def shutdown() -> None:
+    """Flush and detach the current setup; ``configure()`` may then be called again."""
+    global _current
+    with _lock:
+        if _current is None:
+            return
+        telemetry, _current = _current, None
+        atexit.unregister(telemetry.shutdown)
+        telemetry.shutdown()
+        if not telemetry.owns_provider:
+            _detach_processor(telemetry)
+        RUNTIME.use_tracer_provider(None)
+        redaction.use_policy(None)
+        _threads.uninstall()  # configure() installed it; the host's pools are theirs again
+
+
+def _detach_processor(telemetry: Telemetry) -> None:
+    _otel_private.remove_span_processors(
+        telemetry.tracer_provider, [telemetry.processor, *telemetry.extra_processors]
+    )
+
+
+def force_flush(timeout_millis: int = 10000) -> bool:
+    """Export everything finished so far; True when every sink confirmed."""
+    telemetry = _current
+    return telemetry.force_flush(timeout_millis) if telemetry is not None else True
+
+
+def recent_events(
+    count: int = 10,
+    agent: str | None = None,
+    status: Status | str | None = None,
+    kind: str | None = None,
+    workflow_id: str | None = None,
+) -> list[OutcomeEvent]:
+    """The latest outcomes of this process, oldest first (after ``configure()``).
+
+    oa.recent_events(count=10, agent="react", status=oa.Status.FAILURE)
+    """
+    telemetry = _current
+    if telemetry is None:
+        return []
+    telemetry.processor.drain()  # include actions that ended a moment ago
+    return telemetry.recent.query(
+        count,
+        agent=agent,
+        status=None if status is None else str(status),
+        kind=kind,
+        workflow_id=workflow_id,
+    )

@@ -1,0 +1,280 @@
+"""The outcome processor: finished agent spans → OutcomeEvents → sinks, off the hot path.
+
+Unlike the SDK's ``BatchSpanProcessor`` it sees every *recorded* outcome span, sampled or
+not (so outcomes survive trace sampling), counts every span it cannot take, and builds
+events on its own thread: the agent's thread only appends the span to a queue. With
+``emit_pending`` (``OTEL_AGENTS_EMIT_PENDING``) started spans are queued too, and the worker
+sends a PENDING event for each one still running when it gets to it.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+
+from otel_agents import _otel_private, semconv
+from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.ids import EVENT_TYPE_PENDING
+
+_logger = logging.getLogger("otel_agents")
+_OPERATION = semconv.GEN_AI_OPERATION_NAME
+_OUTCOME_OPERATIONS = semconv.OUTCOME_OPERATIONS
+_SCOPE = semconv.INSTRUMENTATION_SCOPE
+
+
+@runtime_checkable
+class OutcomeSink(Protocol):
+    """Where OutcomeEvents go. Called on the processor's thread; must never raise."""
+
+    def export_events(self, events: Sequence[OutcomeEvent]) -> None: ...
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool: ...
+
+    def shutdown(self) -> None: ...
+
+
+class OutcomeSpanProcessor(SpanProcessor):
+    """Turns finished outcome spans into OutcomeEvents for ``sinks`` on a worker thread.
+
+    provider.add_span_processor(OutcomeSpanProcessor([RecentEvents(), my_sink]))
+    """
+
+    def __init__(
+        self,
+        sinks: Sequence[OutcomeSink],
+        max_queue_size: int = 16384,
+        max_batch_size: int = 512,
+        export_interval_ms: int = 100,
+        max_value_length: int = 8192,
+        emit_pending: bool = False,
+    ) -> None:
+        self._sinks = list(sinks)
+        self._max_queue_size = max_queue_size
+        self._max_batch_size = max_batch_size
+        self._interval = export_interval_ms / 1000
+        self._max_value_length = max_value_length
+        self._queue: collections.deque[ReadableSpan] = collections.deque()
+        # In-flight (PENDING) events: started spans wait here for the worker.
+        self._emit_pending = emit_pending
+        self._started: collections.deque[Span] = collections.deque()
+        self.pending_emitted = 0
+        self.pending_dropped = 0
+        self.pending_superseded = 0
+        self._wake = threading.Event()
+        self._export_lock = threading.Lock()
+        self._shutdown = False
+        self.processed = 0
+        self.dropped = 0
+        self.failed = 0
+        self.caller_exports = 0
+        self._last_drop_log = 0.0
+        self._worker = self._start_worker()
+        _register_fork_handler(self)
+
+    @property
+    def sinks(self) -> list[OutcomeSink]:
+        return list(self._sinks)
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    # -- SpanProcessor --------------------------------------------------------------
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        # Opt-in PENDING events. Only an append here: the event is built and sent by the
+        # worker, so the agent's thread pays no serialisation and no syscall.
+        if not self._emit_pending:
+            return
+        # Reading an attribute of a live span takes its lock (~1 µs); the scope name is a
+        # plain field. Our decorators' spans all carry our scope; the worker checks the
+        # operation before building anything.
+        scope = span.instrumentation_scope
+        if scope is None or scope.name != _SCOPE:
+            return
+        if len(self._started) >= self._max_queue_size or self._shutdown:
+            # A PENDING event is a preview, not an outcome: skip it and count it, and
+            # leave the hot path alone (the final event still comes).
+            self.pending_dropped += 1
+            return
+        self._started.append(span)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        attributes = span.attributes
+        if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
+            return
+        queue = self._queue
+        if len(queue) >= self._max_queue_size and not self._help_export():
+            self._count_drop()
+            return
+        queue.append(span)
+        # Waking the worker costs a futex syscall: do it once per batch, not per span.
+        if len(queue) >= self._max_batch_size:
+            self._wake.set()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        deadline = time.monotonic() + timeout_millis / 1000
+        self.drain(deadline)
+        ok = True
+        for sink in self._sinks:
+            remaining = max(int((deadline - time.monotonic()) * 1000), 0)
+            try:
+                ok = sink.force_flush(remaining) and ok
+            except Exception:
+                _logger.exception("otel-agents: flushing %r failed", sink)
+                ok = False
+        return ok
+
+    def shutdown(self) -> None:
+        if self._shutdown:
+            return
+        self._shutdown = True
+        self._wake.set()
+        if self._worker.is_alive() and self._worker is not threading.current_thread():
+            self._worker.join(timeout=5)
+        self.drain(time.monotonic() + 5)
+        for sink in self._sinks:
+            try:
+                sink.shutdown()
+            except Exception:
+                _logger.exception("otel-agents: shutting down %r failed", sink)
+
+    def _help_export(self) -> bool:
+        """The queue is full: export one batch on this thread rather than lose outcomes.
+
+        This trades a few milliseconds of the caller's CPU (building events; sinks never
+        block on the network) for losing nothing when agents outpace the worker, e.g. in a
+        tight loop where the worker thread gets little of the GIL.
+        """
+        if self._shutdown or not self._export_lock.acquire(timeout=0.5):
+            return False
+        try:
+            if self._started:
+                self._export_pending_batch()  # keeps PENDING ahead of final events
+            self._export_batch()
+        finally:
+            self._export_lock.release()
+        self.caller_exports += 1
+        return True
+
+    # -- worker ----------------------------------------------------------------------
+    def drain(self, deadline: float | None = None) -> None:
+        """Export everything queued now, in this thread (used by flush and the worker)."""
+        while self._queue or self._started:
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            # One batch per lock hold, so a caller helping out never waits long.
+            with self._export_lock:
+                if self._started:
+                    # Before the finished batch: a span's PENDING event must reach each sink
+                    # ahead of its final event (same Kafka key, so same partition order).
+                    self._export_pending_batch()
+                self._export_batch()
+
+    def _export_batch(self) -> None:
+        queue = self._queue
+        batch: list[OutcomeEvent] = []
+        limit = self._max_value_length
+        while queue and len(batch) < self._max_batch_size:
+            span = queue.popleft()
+            try:
+                batch.append(OutcomeEvent.from_span(span, max_value_length=limit))
+            except Exception:
+                self.failed += 1
+                _logger.exception("otel-agents: could not build an OutcomeEvent from %s", span.name)
+        if not batch:
+            return
+        self.processed += len(batch)
+        self._to_sinks(batch)
+
+    def _export_pending_batch(self) -> None:
+        started = self._started
+        batch: list[OutcomeEvent] = []
+        limit = self._max_value_length
+        while started and len(batch) < self._max_batch_size:
+            span = started.popleft()
+            if span.end_time is not None:
+                # Already finished: its final event, queued behind, supersedes this one.
+                self.pending_superseded += 1
+                continue
+            attributes = span.attributes
+            if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
+                continue  # e.g. a feedback span: same scope, not an action
+            try:
+                batch.append(
+                    OutcomeEvent.from_span(
+                        span, event_type=EVENT_TYPE_PENDING, max_value_length=limit
+                    )
+                )
+            except Exception:
+                self.failed += 1
+                _logger.exception("otel-agents: could not build a PENDING event from %s", span.name)
+        if not batch:
+            return
+        self.pending_emitted += len(batch)
+        self._to_sinks(batch)
+
+    def _to_sinks(self, batch: list[OutcomeEvent]) -> None:
+        # Under the suppress key: a sink's instrumented client must not trace the export.
+        with _otel_private.suppress_instrumentation():
+            for sink in self._sinks:
+                try:
+                    sink.export_events(batch)
+                except Exception:
+                    _logger.exception("otel-agents: sink %r failed", sink)
+
+    def _run(self) -> None:
+        while not self._shutdown:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            try:
+                self.drain()
+            except Exception:
+                _logger.exception("otel-agents: outcome worker error")
+
+    def _start_worker(self) -> threading.Thread:
+        worker = threading.Thread(target=self._run, name="otel-agents-outcomes", daemon=True)
+        worker.start()
+        return worker
+
+    def _after_fork_in_child(self) -> None:
+        # Threads do not survive fork: the child needs its own worker and a fresh lock.
+        self._queue = collections.deque()
+        self._started = collections.deque()
+        self._wake = threading.Event()
+        self._export_lock = threading.Lock()
+        if not self._shutdown:
+            self._worker = self._start_worker()
+
+    def _count_drop(self) -> None:
+        self.dropped += 1
+        now = time.monotonic()
+        if now - self._last_drop_log > 10:
+            self._last_drop_log = now
+            _logger.warning(
+                "otel-agents: outcome queue full (%d spans); %d outcome span(s) dropped so "
+                "far. Raise OTEL_AGENTS_MAX_QUEUE_SIZE or check the sinks' speed.",
+                self._max_queue_size,
+                self.dropped,
+            )
+
+
+def _register_fork_handler(processor: OutcomeSpanProcessor) -> None:
+    if not hasattr(os, "register_at_fork"):
+        return
+    ref = weakref.WeakMethod(processor._after_fork_in_child)
+
+    def _after_fork() -> None:
+        method: Any = ref()
+        if method is not None:
+            method()
+
+    os.register_at_fork(after_in_child=_after_fork)

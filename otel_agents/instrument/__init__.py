@@ -1,0 +1,9 @@
+"""Instrumentation: agent code in, OpenTelemetry spans out. Knows nothing of exporting.
+
+- ``decorators``: ``@agent`` and ``@tool``; the static part of a span, built once.
+- ``action``: one running action (its span, ids, status) and how it ends.
+- ``recording``: ``record()``, ``thought()``, ``evaluation()``, ``current_event_id()``.
+- ``workflow``: ``workflow()`` and ``correlate()``.
+- ``hooks``: pre- and post-call hooks.
+- ``threads``: carry the caller's context into thread pools.
+"""

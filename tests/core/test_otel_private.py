@@ -1,0 +1,87 @@
+"""Each private OpenTelemetry internal we rely on, checked: an upgrade that moves one fails here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from otel_agents import _otel_private
+
+
+def test_global_tracer_provider_is_set_follows_set_tracer_provider() -> None:
+    code = (
+        "from opentelemetry import trace\n"
+        "from opentelemetry.sdk.trace import TracerProvider\n"
+        "from otel_agents import _otel_private as p\n"
+        "before = p.global_tracer_provider_is_set()\n"
+        "trace.set_tracer_provider(TracerProvider())\n"
+        "print(before, p.global_tracer_provider_is_set())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_the_module_global_it_reads_still_exists() -> None:
+    from opentelemetry import trace
+
+    assert hasattr(trace, "_TRACER_PROVIDER")
+    assert isinstance(_otel_private.global_tracer_provider_is_set(), bool)
+
+
+def test_suppress_instrumentation_is_seen_by_contrib_instrumentations() -> None:
+    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+    assert is_instrumentation_enabled()
+    with _otel_private.suppress_instrumentation():
+        assert not is_instrumentation_enabled()
+    assert is_instrumentation_enabled()
+
+
+def _finished_span(**attributes: object):
+    from opentelemetry.sdk.trace import TracerProvider
+
+    span = TracerProvider().get_tracer("t").start_span("s", attributes=attributes)
+    span.end()
+    return span
+
+
+def test_plain_attributes_reads_the_sdk_span_dict() -> None:
+    span = _finished_span(a=1, b="x")
+    assert _otel_private.plain_attributes(span) == {"a": 1, "b": "x"}
+
+
+def test_remove_span_processors_detaches_only_ours() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = TracerProvider()
+    kept, ours = InMemorySpanExporter(), InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(kept))
+    ours_processor = SimpleSpanProcessor(ours)
+    provider.add_span_processor(ours_processor)
+    assert _otel_private.remove_span_processors(provider, [ours_processor])
+    provider.get_tracer("t").start_span("s").end()
+    assert len(kept.get_finished_spans()) == 1 and not ours.get_finished_spans()
+
+
+def test_initialize_sdk_from_environment_builds_a_provider() -> None:
+    code = (
+        "import os\n"
+        "os.environ['OTEL_TRACES_EXPORTER'] = 'console'\n"
+        "os.environ['OTEL_METRICS_EXPORTER'] = 'none'\n"
+        "os.environ['OTEL_LOGS_EXPORTER'] = 'none'\n"
+        "from opentelemetry import trace\n"
+        "from otel_agents import _otel_private as p\n"
+        "p.initialize_sdk_from_environment()\n"
+        "print(type(trace.get_tracer_provider()).__module__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "opentelemetry.sdk.trace"
+
+
+def test_trace_api_globals_hold_the_provider_global() -> None:
+    from opentelemetry import trace
+
+    assert _otel_private.TRACER_PROVIDER_KEY in _otel_private.TRACE_API_GLOBALS
+    assert _otel_private.TRACE_API_GLOBALS is vars(trace)
