@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,10 @@ def _run_from_analytics(args: argparse.Namespace, one_shot: bool) -> int | None:
     """Show the analytics topics; None (after a note) when they cannot be read."""
     servers = args.bootstrap_servers or os.environ.get("OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS")
     if not servers:
-        print("otel-agents monitor: --from-analytics needs Kafka; recomputing from the log")
+        print(
+            "otel-agents monitor: --from-analytics needs Kafka; recomputing from the log",
+            file=sys.stderr,
+        )
         return None
     from confluent_kafka import KafkaException
 
@@ -112,13 +116,14 @@ def _run_from_analytics(args: argparse.Namespace, one_shot: bool) -> int | None:
         )
         present = set(source.existing_topics())
     except KafkaException as exc:
-        print(f"otel-agents monitor: cannot read Kafka at {servers}: {exc}")
+        print(f"otel-agents monitor: cannot read Kafka at {servers}: {exc}", file=sys.stderr)
         return 2
     if args.metrics_topic not in present:
         source.close()
         print(
             f"otel-agents monitor: no topic {args.metrics_topic} (is the analytics job "
-            "running?); recomputing from the outcome topics"
+            "running?); recomputing from the outcome topics",
+            file=sys.stderr,
         )
         return None
     return run_from_analytics(

@@ -502,6 +502,42 @@ def test_feedback_for_an_unknown_event_is_kept_until_its_watermark_then_counted(
     assert [(w["unmatched"], w["feedback"], w["negative"]) for w in ghost_windows] == [(1, 1, 1)]
 
 
+# -- consumers -------------------------------------------------------------------------
+
+
+def test_monitor_from_analytics_shows_the_jobs_latest_windows(scenario: Scenario) -> None:
+    out = subprocess.run(
+        [
+            *_CLI,
+            "monitor",
+            "--bootstrap-servers",
+            scenario.bootstrap,
+            "--from-analytics",
+            "--metrics-topic",
+            scenario.topics["metrics"],
+            "--learning-topic",
+            scenario.topics["learning"],
+            "--status",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    shown = json.loads(out.stdout)
+    latest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for window in _deduplicated(scenario.metrics).values():
+        key = (window["service"], window["kind"], window["name"], window["window_seconds"])
+        if key not in latest or latest[key]["window_start"] < window["window_start"]:
+            latest[key] = window
+    assert sorted(shown["metrics"], key=lambda w: w["id"]) == sorted(
+        latest.values(), key=lambda w: w["id"]
+    )
+    assert {w["agent"] for w in shown["learning"]} >= {"writer", "ghost"}
+    assert shown["pairs_seen"] >= len(scenario.demo_feedback) + 2
+
+
 # -- dead letters -------------------------------------------------------------------
 
 
