@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint system-deps clean
+.PHONY: demo test lint system-deps clean stack stack-down
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ system-deps:
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
+## stack: Collector, Jaeger, Prometheus, Alertmanager and Kafka natively on 127.0.0.1,
+## fed by the demo (no Docker needed); prints the URLs. Same config files as docker-compose.
+stack: $(STAMP) system-deps
+	$(BIN)/python tests/native_stack.py up
+
+## stack-down: stop what `make stack` started
+stack-down: $(STAMP)
+	$(BIN)/python tests/native_stack.py down
+
 ## lint: ruff, mypy --strict and the import layers (import-linter)
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,4 +41,4 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .otel-agents
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .otel-agents .stack

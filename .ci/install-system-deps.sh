@@ -2,8 +2,8 @@
 # System packages the integration tests need: Prometheus (server + promtool) and
 # Alertmanager (amtool) for the operations tests, Java 17 + Maven to fetch and run the
 # Kafka broker, tmux for the monitor's screen test, Chromium and its driver for the serve
-# page's browser test. Idempotent: installs only what is missing, and refreshes the package
-# index at most once per run.
+# page's and the Jaeger trace view's browser tests. Idempotent: installs only what is
+# missing, and refreshes the package index at most once per run.
 set -euo pipefail
 
 need=()
@@ -12,9 +12,11 @@ command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
-# The serve page's browser test: Debian's Chromium and the chromedriver of the same build.
+# Browser tests: Debian's Chromium and the chromedriver of the same build, and a font so
+# screenshots show text.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+[ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
 
 if [ "${#need[@]}" -gt 0 ]; then
     sudo_cmd=()
@@ -31,5 +33,5 @@ if [ "${#need[@]}" -gt 0 ]; then
     done
 fi
 
-# The Collector is built with Go from the Go module proxy by the test fixtures.
-command -v go >/dev/null 2>&1 || echo "warning: go not found; Collector tests cannot build it" >&2
+# The Collector and Jaeger are built with Go from the Go module proxy by the test fixtures.
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || echo "warning: go not found; Collector and Jaeger tests cannot build them" >&2

@@ -12,6 +12,7 @@ rendered="${ALERTMANAGER_CONFIG:-/tmp/alertmanager.yml}"
 : "${SLACK_WEBHOOK_URL:=http://127.0.0.1:9/slack-webhook-not-configured}"
 : "${SLACK_CHANNEL:=#agent-alerts}"
 : "${PAGERDUTY_ROUTING_KEY:=pagerduty-routing-key-not-configured}"
+: "${PAGERDUTY_URL:=https://events.pagerduty.com/v2/enqueue}"
 
 # Escapes a value for the replacement side of a sed s|||: \, & and the delimiter.
 # A single quote is doubled because the template puts values in '...' YAML scalars.
@@ -24,6 +25,7 @@ sed \
     -e "s|\${SLACK_WEBHOOK_URL}|$(escape "$SLACK_WEBHOOK_URL")|g" \
     -e "s|\${SLACK_CHANNEL}|$(escape "$SLACK_CHANNEL")|g" \
     -e "s|\${PAGERDUTY_ROUTING_KEY}|$(escape "$PAGERDUTY_ROUTING_KEY")|g" \
+    -e "s|\${PAGERDUTY_URL}|$(escape "$PAGERDUTY_URL")|g" \
     "$template" > "$rendered"
 
 if [ "${1:-}" = "--render-only" ]; then

@@ -27,24 +27,21 @@ PTH_NAME = "otel_agents_auto.pth"
 SAMPLE_APPS = Path(__file__).resolve().parent.parent / "tests" / "auto" / "sample_apps"
 
 
-def _env(flag: bool, outcome_log: str) -> dict[str, str]:
+def _env(flag: bool | str, outcome_log: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env.pop("PYTHONPATH", None)
     if flag:
-        env.update(
-            {
-                "OTEL_AGENTS_AUTO_INSTRUMENT": "true",
-                "OTEL_AGENTS_TARGETS": "shop.agents:*Agent.execute, shop.base:BaseAgent.run+",
-                "OTEL_AGENTS_OUTCOME_LOG": outcome_log,
-            }
-        )
+        env.update({"OTEL_AGENTS_AUTO_INSTRUMENT": "true", "OTEL_AGENTS_OUTCOME_LOG": outcome_log})
+        if flag != "presets":  # presets: the flag alone, every installed framework's preset
+            env["OTEL_AGENTS_TARGETS"] = "shop.agents:*Agent.execute, shop.base:BaseAgent.run+"
     return env
 
 
-CASES = {
+CASES: dict[str, tuple[list[str], bool | str]] = {
     "no site (-S), reference": ([sys.executable, "-S", "-c", "pass"], False),
     "flag off": ([sys.executable, "-c", "pass"], False),
-    "flag on": ([sys.executable, "-c", "pass"], True),
+    "flag on, patterns": ([sys.executable, "-c", "pass"], True),
+    "flag on, presets (no targets)": ([sys.executable, "-c", "pass"], "presets"),
 }
 
 
@@ -70,7 +67,7 @@ def pth_line_cost() -> float:
     return min(timeit.repeat(lambda: exec(code, {}), number=number, repeat=5)) / number * 1e6
 
 
-def imports(flag: bool, outcome_log: str) -> tuple[int, int, float, list[tuple[float, str]]]:
+def imports(flag: bool | str, outcome_log: str) -> tuple[int, int, float, list[tuple[float, str]]]:
     """Per ``-X importtime``: modules imported, how many are ours or OpenTelemetry's,
     their total self time (ms) and the largest cumulative entries below ``site``."""
     proc = subprocess.run(
@@ -103,10 +100,13 @@ def main() -> None:
         for name, values in times.items():
             p90 = statistics.quantiles(values, n=10)[-1]
             print(f"  {name:26s} median {medians[name]:7.1f}   p90 {p90:7.1f}")
-        off, on = medians["flag off"], medians["flag on"]
-        print(f"  flag on / flag off: {on / off:.2f}x  (+{on - off:.1f} ms)")
+        off = medians["flag off"]
+        for name in ("flag on, patterns", "flag on, presets (no targets)"):
+            print(
+                f"  {name} / flag off: {medians[name] / off:.2f}x  (+{medians[name] - off:.1f} ms)"
+            )
         print(f"\n.pth line with the flag off: {pth_line_cost():.2f} µs per interpreter start")
-        for label, flag in (("flag off", False), ("flag on", True)):
+        for label, flag in (("flag off", False), ("flag on, presets", "presets")):
             count, ours, self_ms, top = imports(flag, outcome_log)
             print(
                 f"\n-X importtime, {label}: {count} modules ({ours} otel_agents/opentelemetry), "

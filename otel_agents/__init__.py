@@ -20,6 +20,7 @@ from otel_agents.errors import ConfigurationError
 from otel_agents.instrument.decorators import agent, tool
 from otel_agents.instrument.hooks import ActionCall, add_post_hook, add_pre_hook, remove_hook
 from otel_agents.instrument.recording import current_event_id, evaluation, record, thought
+from otel_agents.instrument.session import session, user
 from otel_agents.instrument.workflow import correlate, workflow
 from otel_agents.semconv import ActionKind, Severity, Status
 from otel_agents.version import __version__
@@ -93,8 +94,10 @@ __all__ = [
     "recent_events",
     "record",
     "remove_hook",
+    "session",
     "shutdown",
     "thought",
     "tool",
+    "user",
     "workflow",
 ]

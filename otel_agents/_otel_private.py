@@ -84,3 +84,32 @@ def initialize_sdk_from_environment() -> None:
     from opentelemetry.sdk._configuration import _initialize_components
 
     _initialize_components()
+
+
+def span_exporters(provider: Any) -> list[Any]:
+    """The exporters behind an SDK ``TracerProvider``'s batch/simple span processors.
+
+    ``configure()`` under ``opentelemetry-instrument`` looks for the ``kafka_outcomes``
+    exporter the SDK already built, to feed it rather than open a second producer; the
+    SDK exposes neither its processor list nor (since 1.3x) the batch processor's
+    exporter publicly. Unknown shapes give an empty list.
+    """
+    active = getattr(provider, "_active_span_processor", None)
+    found: list[Any] = []
+    for processor in getattr(active, "_span_processors", ()):
+        exporter = getattr(processor, "span_exporter", None)
+        if exporter is None:  # SDK >= 1.3x keeps it on the batch processor's core
+            exporter = getattr(getattr(processor, "_batch_processor", None), "_exporter", None)
+        if exporter is not None:
+            found.append(exporter)
+    return found
+
+
+def metric_exporter_preferences(exporter: Any) -> tuple[Any, Any]:
+    """(preferred temporality, preferred aggregation) of a metric exporter.
+
+    A wrapper around an exporter must report the same preferences, or the reader would
+    aggregate for the wrapper's defaults instead of what OTEL_EXPORTER_OTLP_METRICS_*
+    chose for the inner one. The SDK's own reader reads these private attributes too.
+    """
+    return exporter._preferred_temporality, exporter._preferred_aggregation

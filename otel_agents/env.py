@@ -54,8 +54,20 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("OTEL_AGENTS_KAFKA_SPOOL_MAX_BYTES", "256MiB", "size", "largest spool"),
     EnvVar("OTEL_AGENTS_KAFKA_SPOOL_FSYNC", "interval", "text", "spool durability policy"),
     EnvVar("OTEL_AGENTS_KAFKA_SHUTDOWN_TIMEOUT_MS", "3000", "int", "longest wait at shutdown"),
-    EnvVar("OTEL_AGENTS_AUTO_INSTRUMENT", "", "bool", "auto-instrument at interpreter start"),
-    EnvVar("OTEL_AGENTS_TARGETS", "", "patterns", "what auto-instrumentation wraps"),
+    EnvVar(
+        "OTEL_AGENTS_AUTO_INSTRUMENT",
+        "",
+        "bool",
+        "auto-instrument at interpreter start (alone: presets of installed frameworks)",
+    ),
+    EnvVar(
+        "OTEL_AGENTS_TARGETS",
+        "",
+        "patterns",
+        "what auto-instrumentation wraps: [kind:]module:qualname[+|@attr][;name=RULE], preset:NAME",
+    ),
+    EnvVar("OTEL_AGENTS_FOREIGN_SPANS", "all", "text", "other libraries' span conventions read"),
+    EnvVar("OTEL_AGENTS_PRICES", "", "path", "a JSON price table over the shipped one"),
     EnvVar("OTEL_AGENTS_SERVE_TOKEN", "", "text", "serve: bearer token on /api and /ws"),
     EnvVar("OTEL_AGENTS_SERVE_CORS_ORIGINS", "", "text", "serve: origins allowed by CORS"),
     EnvVar("OTEL_AGENTS_SERVE_MAX_BODY_BYTES", "65536", "int", "serve: largest request body"),
@@ -115,6 +127,10 @@ class Settings:
     )
     propagate_to_threads: bool = dataclasses.field(
         default=True, metadata={"env": "OTEL_AGENTS_PROPAGATE_TO_THREADS"}
+    )
+    #: Conventions of other libraries' spans read as actions and LLM calls.
+    foreign_spans: str = dataclasses.field(
+        default="all", metadata={"env": "OTEL_AGENTS_FOREIGN_SPANS"}
     )
 
     @classmethod

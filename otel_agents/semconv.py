@@ -22,6 +22,11 @@ GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
 GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
 GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
 GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+#: Input tokens served from the provider's cache: a subset of the input tokens.
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
+GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
+GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
 GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
 GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
 GEN_AI_TOOL_TYPE: Final = "gen_ai.tool.type"
@@ -31,6 +36,11 @@ GEN_AI_TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"
 GEN_AI_WORKFLOW_NAME: Final = "gen_ai.workflow.name"
 GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"
 ERROR_TYPE: Final = "error.type"
+#: ``error.type`` when the error's type is unknown (OpenTelemetry general conventions).
+ERROR_TYPE_OTHER: Final = "_OTHER"
+# Session and user (OpenTelemetry general conventions; also OpenInference's names).
+SESSION_ID: Final = "session.id"
+USER_ID: Final = "user.id"
 
 # gen_ai.operation.name values
 OPERATION_INVOKE_AGENT: Final = "invoke_agent"
@@ -81,6 +91,9 @@ OUTCOME_TOTAL_TOKENS: Final = "agent.outcome.total_tokens"
 OUTCOME_ERROR_MESSAGE: Final = "agent.outcome.error_message"
 OUTCOME_STEPS_TOTAL: Final = "agent.outcome.steps_total"
 OUTCOME_STEPS_FAILED: Final = "agent.outcome.steps_failed"
+#: LLM calls rolled up into an action, and the reasoning subset of its output tokens.
+OUTCOME_LLM_CALLS: Final = "agent.outcome.llm_calls"
+OUTCOME_REASONING_TOKENS: Final = "agent.outcome.reasoning_tokens"
 ACTION_TYPE: Final = "agent.action.type"
 WORKFLOW_ID: Final = "agent.workflow.id"
 CORRELATION_ID: Final = "agent.correlation.id"
@@ -97,6 +110,8 @@ THOUGHT_TEXT: Final = "agent.thought.text"
 BAGGAGE_WORKFLOW_ID: Final = WORKFLOW_ID
 BAGGAGE_WORKFLOW_NAME: Final = GEN_AI_WORKFLOW_NAME
 BAGGAGE_CORRELATION_ID: Final = CORRELATION_ID
+BAGGAGE_SESSION_ID: Final = SESSION_ID
+BAGGAGE_USER_ID: Final = USER_ID
 
 #: Instrumentation scope name of every tracer and meter otel-agents creates.
 INSTRUMENTATION_SCOPE: Final = "otel_agents"

@@ -1,5 +1,7 @@
 """Process control for the operations tests: the Collector, Prometheus, a trace sink.
 
+Jaeger v2 has its own module, jaeger_harness, built on this one.
+
 Everything listens on 127.0.0.1 at free ports and is stopped by whoever started it.
 The Collector is built from collector/builder-config.yaml with the Collector builder
 (Go, modules from the Go module proxy) into a cache outside the repository, keyed by
@@ -26,9 +28,12 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent import futures
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
+
+if TYPE_CHECKING:  # jaeger_harness builds on this module
+    from jaeger_harness import Jaeger
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = REPO / "collector" / "builder-config.yaml"
@@ -79,7 +84,7 @@ def _builder_version(manifest: Mapping[str, Any]) -> str:
     raise ComponentUnavailable(f"{MANIFEST} names no core component to take a version from")
 
 
-def _usual_go() -> str:
+def usual_go() -> str:
     """Go where its official archive installs, for a PATH that lacks it."""
     candidate = Path("/usr/local/go/bin/go")
     if candidate.is_file():
@@ -92,8 +97,9 @@ COLLECTOR_TEST_TIMEOUT_S = BUILD_TIMEOUT_S + 300
 
 
 @contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """Serialises builds of one manifest across concurrent test processes."""
+def build_lock(target: Path) -> Iterator[None]:
+    """Serialises builds into one cache folder across concurrent processes."""
+    path = target.with_suffix(".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -121,9 +127,9 @@ def build_collector(timeout_s: float = BUILD_TIMEOUT_S) -> Path:
     binary = collector_binary_path()
     if binary.is_file():
         return binary
-    go = shutil.which("go") or _usual_go()
+    go = shutil.which("go") or usual_go()
     target = binary.parent
-    with _file_lock(target.with_suffix(".lock")):
+    with build_lock(target):
         if binary.is_file():
             return binary
         manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
@@ -159,7 +165,7 @@ def build_collector(timeout_s: float = BUILD_TIMEOUT_S) -> Path:
         built = build_dir / binary.name
         if result.returncode != 0 or not built.is_file():
             raise ComponentUnavailable(
-                f"Collector build failed (exit {result.returncode}):\n{_tail(log)}"
+                f"Collector build failed (exit {result.returncode}):\n{log_tail(log)}"
             )
         os.replace(built, binary)
         shutil.rmtree(build_dir, ignore_errors=True)
@@ -168,7 +174,7 @@ def build_collector(timeout_s: float = BUILD_TIMEOUT_S) -> Path:
 
 
 # --- processes -----------------------------------------------------------------------
-def _tail(path: Path, lines: int = 40) -> str:
+def log_tail(path: Path, lines: int = 40) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
@@ -215,7 +221,7 @@ class Server:
         self._handle.close()
 
     def tail(self, lines: int = 40) -> str:
-        return _tail(self.log, lines)
+        return log_tail(self.log, lines)
 
     def wait_for(self, check: Callable[[], T | None], timeout_s: float, what: str) -> T:
         """Polls ``check`` until it returns a value; if it never does, stops the process
@@ -303,16 +309,27 @@ class Collector(Server):
 class Prometheus(Server):
     """Debian's Prometheus, with the repository's scrape config and rules, on 127.0.0.1."""
 
-    def __init__(self, workdir: Path, targets: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        targets: Mapping[str, str],
+        alertmanager: str | None = None,
+        interval: str = "1s",
+    ) -> None:
         binary = shutil.which("prometheus") or "/usr/bin/prometheus"
         if not Path(binary).is_file():
             raise ComponentUnavailable("prometheus is not installed")
         self.port = free_port()
         config = yaml.safe_load(PROMETHEUS_CONFIG.read_text(encoding="utf-8"))
-        # The same jobs and rules as docker-compose, scraped fast, at our ports.
-        config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
+        # The same jobs and rules as docker-compose, at our ports (tests scrape fast).
+        config["global"] = {"scrape_interval": interval, "evaluation_interval": interval}
         config["rule_files"] = [str(RULES_DIR / "*.yaml")]
-        config.pop("alerting", None)
+        if alertmanager is None:
+            config.pop("alerting", None)
+        else:
+            config["alerting"]["alertmanagers"] = [
+                {"static_configs": [{"targets": [alertmanager]}]}
+            ]
         for job in config["scrape_configs"]:
             name = job["job_name"]
             target = f"127.0.0.1:{self.port}" if name == "prometheus" else targets[name]
@@ -357,6 +374,51 @@ class Prometheus(Server):
     def rule_groups(self) -> list[dict[str, Any]]:
         groups: list[dict[str, Any]] = self.api("rules")["groups"]
         return groups
+
+
+# --- Alertmanager --------------------------------------------------------------------
+ALERTMANAGER_DIR = REPO / "alertmanager"
+
+
+class Alertmanager(Server):
+    """Debian's Alertmanager with the configuration rendered from the repository's
+    template by its own entrypoint.sh (as in docker-compose), on 127.0.0.1.
+
+    Receivers nobody configured point at 127.0.0.1:9 (nothing listens), PagerDuty's
+    included, so a firing alert never leaves the machine.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+        if binary is None:
+            raise ComponentUnavailable("prometheus-alertmanager is not installed")
+        self.port = free_port()
+        rendered = workdir / "alertmanager.yml"
+        env = {
+            "ALERTMANAGER_TEMPLATE": str(ALERTMANAGER_DIR / "alertmanager.yml.tmpl"),
+            "ALERTMANAGER_CONFIG": str(rendered),
+        }
+        if not os.environ.get("PAGERDUTY_ROUTING_KEY"):
+            env["PAGERDUTY_URL"] = "http://127.0.0.1:9/pagerduty-not-configured"
+        subprocess.run(
+            ["sh", str(ALERTMANAGER_DIR / "entrypoint.sh"), "--render-only"],
+            env={**os.environ, **env},
+            check=True,
+            timeout=30,
+        )
+        argv = [
+            binary,
+            f"--config.file={rendered}",
+            f"--storage.path={workdir / 'alertmanager-data'}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--cluster.listen-address=",  # no gossip port (it would bind 0.0.0.0)
+        ]
+        super().__init__("alertmanager", argv, workdir / "alertmanager.log", cwd=workdir)
+        self.wait_for(lambda: _ok(f"{self.url}/-/ready"), 60, "ready endpoint")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
 
 # --- a trace sink standing in for Jaeger's OTLP receiver ----------------------------
@@ -424,19 +486,21 @@ def parse_exposition(text: str) -> set[str]:
 
 
 class OpsStack:
-    """The Collector, Prometheus and a trace sink on 127.0.0.1, with the demo feeding them."""
+    """The Collector, Prometheus and Jaeger on 127.0.0.1, with the demo feeding them."""
 
     def __init__(
         self,
         collector: Collector,
         prometheus: Prometheus,
-        traces: OtlpTraceSink,
+        jaeger: Jaeger,
         demo: Server,
+        outcome_log: Path,
     ) -> None:
         self.collector = collector
         self.prometheus = prometheus
-        self.traces = traces
+        self.jaeger = jaeger
         self.demo = demo
+        self.outcome_log = outcome_log
 
 
 # --- the dashboard's and the alert rules' PromQL ------------------------------------

@@ -65,6 +65,8 @@ OUTCOME_DATA = _fields(
     ("workflow_name", _TEXT),
     ("correlation_id", _TEXT),
     ("conversation_id", _TEXT),
+    ("session_id", _TEXT),
+    ("user_id", _TEXT),
     ("start_time", _TEXT),
     ("end_time", _TEXT),
     ("duration_ms", _NUMBER),
@@ -79,6 +81,9 @@ OUTCOME_DATA = _fields(
     ("input_tokens", _INT),
     ("output_tokens", _INT),
     ("total_tokens", _INT),
+    ("cached_input_tokens", _INT),
+    ("reasoning_tokens", _INT),
+    ("llm_calls", _INT),
     ("llm_latency_ms", _NUMBER),
     ("cost_usd", _NUMBER),
     ("quality_score", _NUMBER),
@@ -108,6 +113,8 @@ FEEDBACK_DATA = _fields(
     ("agent_name", _TEXT),
     ("time", _TEXT),
     ("origin", _TEXT),
+    ("session_id", _TEXT),
+    ("user_id", _TEXT),
 )
 
 

@@ -6,6 +6,7 @@ distro would), then attach otel-agents' outcome processor with ``configure()``.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -13,8 +14,9 @@ from opentelemetry import trace
 
 from otel_agents import _otel_private
 from otel_agents.errors import ConfigurationError
-from otel_agents.export.configure import configure
+from otel_agents.export.configure import configure, get_telemetry
 
+_logger = logging.getLogger("otel_agents")
 _EXPORTERS_ENV = "OTEL_TRACES_EXPORTER"
 _KAFKA_EXPORTER = "kafka_outcomes"  # our exporter's entry-point name
 
@@ -44,6 +46,21 @@ def configure_telemetry(tracer_provider: Any = None) -> None:
         configure(kafka_bootstrap_servers="")
     else:
         configure()
+
+
+def warn_if_nothing_recorded() -> None:
+    """At exit under opentelemetry-instrument: say why nothing was traced, if nothing was."""
+    if get_telemetry() is not None:
+        return
+    if hasattr(trace.get_tracer_provider(), "add_span_processor"):
+        return
+    _logger.warning(
+        "otel-agents: this run was started by opentelemetry-instrument, but no OpenTelemetry "
+        "SDK was configured (no distro, no configure() call), so no spans or outcome events "
+        "were recorded. Fix: set OTEL_AGENTS_AUTO_INSTRUMENT=true (otel-agents then sets "
+        "up the SDK and its outcome log), or call otel_agents.configure() in the app, or "
+        "install opentelemetry-distro."
+    )
 
 
 def _exporter_names() -> set[str]:

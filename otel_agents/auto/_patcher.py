@@ -9,6 +9,7 @@ overrides wrapped the moment they are created.
 from __future__ import annotations
 
 import dataclasses
+import dis
 import inspect
 import logging
 import threading
@@ -17,10 +18,9 @@ from types import ModuleType
 from typing import Any
 
 from otel_agents._state import RUNTIME
-from otel_agents.auto._overrides import wrap_override
+from otel_agents.auto._attributes import TracedAttribute
+from otel_agents.auto._traced import SPEC_ATTRIBUTE, TracedTarget, traced
 from otel_agents.auto.targets import Target, segment_matches
-from otel_agents.instrument.decorators import wrap_method_descriptor
-from otel_agents.instrument.spec import SPEC_ATTRIBUTE
 from otel_agents.semconv import ActionKind
 
 _logger = logging.getLogger("otel_agents")
@@ -85,6 +85,8 @@ class Patcher:
         with self._lock:
             self.active = False
             for patch in reversed(self._patches):
+                if isinstance(patch.replacement, TracedAttribute):
+                    patch.replacement.active = False  # values already handed out call through
                 current = vars(patch.owner).get(patch.name, _MISSING)
                 if current is not patch.replacement:
                     continue  # someone patched over us: restoring would drop their change
@@ -97,35 +99,28 @@ class Patcher:
 
     # -- matching ------------------------------------------------------------------------
     def _apply(self, target: Target, module: ModuleType) -> bool:
-        *class_globs, member_glob = target.qualname
-        owners: list[Any] = [module]
-        for glob in class_globs:
-            owners = [
-                value
-                for owner in owners
-                for attr, value in list(vars(owner).items())
-                if isinstance(value, type)
-                and value.__module__ == module.__name__
-                and segment_matches(glob, attr)
-            ]
-        if not owners:
+        owners = matching_classes(target, module)
+        if owners is None:
             return False
+        if not owners:
+            self._explain_missing_class(target, module)
+            return False
+        if target.attribute:
+            for owner in owners:
+                self._wrap_attribute(owner, target)
+            return True
         if target.hierarchy:
             for base in owners:
                 self._add_hierarchy(base, target)
             return True  # the base exists: its overrides may well be defined later
         found = False
         for owner in owners:
-            for attr, raw in list(vars(owner).items()):
-                if not segment_matches(member_glob, attr):
-                    continue
-                if isinstance(owner, ModuleType):
-                    if not (inspect.isfunction(raw) and raw.__module__ == module.__name__):
-                        continue
-                elif not _is_method(raw):
-                    continue
+            for attr, raw in matching_members(target, owner, module.__name__):
                 found = True
                 self._wrap_member(owner, attr, raw, target, hierarchy=False)
+        if not found:
+            for owner in owners:
+                self._explain_inherited(target, owner)
         return found
 
     def _wrap_member(
@@ -133,18 +128,66 @@ class Patcher:
     ) -> None:
         if _already_instrumented(raw):
             return  # decorated by hand or matched by another pattern: one span is enough
-        options: dict[str, Any] = {}
-        if isinstance(owner, type) and target.kind is not ActionKind.TOOL:
-            # Like @agent on a class: the agent (or workflow) is named after its class.
-            options["owner_name"] = owner.__name__
-        if hierarchy:
-            replacement = wrap_override(owner, attr, raw, target.kind, options)
-        else:
-            replacement = wrap_method_descriptor(raw, target.kind, options)
+        replacement = wrap_member(owner, raw, target, by_receiver_class=hierarchy)
         if replacement is raw:
             return
         setattr(owner, attr, replacement)
         self._patches.append(_Patch(owner, attr, raw, replacement))
+
+    def _wrap_attribute(self, owner: type, target: Target) -> None:
+        name = target.qualname[-1]
+        current = vars(owner).get(name, _MISSING)
+        if isinstance(current, TracedAttribute):
+            return  # another pattern got here first
+        kind, rule = target.kind, target.name_rule
+
+        def make_call(raw: Any, holder: Any) -> Any:
+            spec_target = TracedTarget(
+                raw,
+                kind,
+                name_rule=rule,
+                fallback_name=None if kind is ActionKind.TOOL else type(holder).__name__,
+                by_receiver_class=False,
+                receiver_in_args=False,
+            )
+            return traced(raw, spec_target, receiver=holder, copy_metadata=False)
+
+        descriptor = TracedAttribute(name, current, make_call)
+        setattr(owner, name, descriptor)
+        self._patches.append(_Patch(owner, name, current, descriptor))
+
+    def _explain_missing_class(self, target: Target, module: ModuleType) -> None:
+        if target.module_is_glob or target.preset:
+            return
+        glob = target.qualname[0]
+        imported = [
+            value
+            for attr, value in vars(module).items()
+            if isinstance(value, type) and segment_matches(glob, attr)
+        ]
+        if imported:
+            cls = imported[0]
+            hint = ".".join((cls.__name__, *target.qualname[1:]))
+            self._warn_unmatched(
+                target,
+                f"{module.__name__} imports {glob} from {cls.__module__}; "
+                f"use '{_pattern_text(target, cls.__module__, hint)}'",
+            )
+
+    def _explain_inherited(self, target: Target, owner: Any) -> None:
+        if not isinstance(owner, type) or not target.member_is_explicit:
+            return
+        name = target.qualname[-1]
+        definer = next((base for base in owner.__mro__[1:] if name in vars(base)), None)
+        if definer is None or definer is object:
+            return
+        qualname = f"{definer.__qualname__}.{name}"
+        self._warn_unmatched(
+            target,
+            f"{owner.__qualname__} inherits {name} from {definer.__module__}.{qualname}; "
+            f"use '{_pattern_text(target, definer.__module__, qualname, '+')}' "
+            f"(it and every override; subclasses are named after themselves)",
+        )
 
     # -- Class.method+ -------------------------------------------------------------------
     def _add_hierarchy(self, base: type, target: Target) -> None:
@@ -156,12 +199,30 @@ class Patcher:
             rules.append(target)
         for cls in (base, *_all_subclasses(base)):
             self._wrap_overrides(cls, target)
+        self._check_hierarchy(base, target)
 
     def _wrap_overrides(self, cls: type, target: Target) -> None:
-        member_glob = target.qualname[-1]
-        for attr, raw in list(vars(cls).items()):
-            if segment_matches(member_glob, attr) and _is_method(raw):
-                self._wrap_member(cls, attr, raw, target, hierarchy=True)
+        for attr, raw in matching_members(target, cls, None):
+            self._wrap_member(cls, attr, raw, target, hierarchy=True)
+
+    def _check_hierarchy(self, base: type, target: Target) -> None:
+        """A ``+`` pattern whose base only inherits the method: name the defining class."""
+        name = target.qualname[-1]
+        if not target.member_is_explicit or target.preset:
+            return
+        if any(name in vars(cls) for cls in (base, *_all_subclasses(base))):
+            return
+        definer = next((c for c in base.__mro__[1:] if name in vars(c)), None)
+        if definer is None or definer is object:
+            why = f"neither {base.__qualname__} nor any subclass defines {name}"
+        else:
+            qualname = f"{definer.__qualname__}.{name}"
+            why = (
+                f"{base.__qualname__} only inherits {name} from "
+                f"{definer.__module__}.{qualname}; use "
+                f"'{_pattern_text(target, definer.__module__, qualname, '+')}'"
+            )
+        self._warn_unmatched(target, why)
 
     def _on_new_subclass(self, base: type, cls: type) -> None:
         with self._lock:
@@ -190,16 +251,102 @@ class Patcher:
         self._patches.append(_Patch(base, _SUBCLASS_HOOK, original, hook))
 
     def _warn_unmatched(self, target: Target, why: str) -> None:
-        if target in self._warned or target in self._matched:
+        if target in self._warned:
             return
         self._warned.add(target)
+        if target.preset is not None:
+            # A preset lists what each tested version has; another version may lack some.
+            _logger.debug("otel-agents: preset target %r matched nothing: %s", target.text, why)
+            return
         _logger.warning("otel-agents: target pattern %r matched nothing: %s", target.text, why)
+
+
+def matching_classes(target: Target, module: ModuleType) -> list[Any] | None:
+    """The classes (or the module itself) holding the target's members; None if no class."""
+    *class_globs, _ = target.qualname
+    owners: list[Any] = [module]
+    for glob in class_globs:
+        owners = [
+            value
+            for owner in owners
+            for attr, value in list(vars(owner).items())
+            if isinstance(value, type)
+            and value.__module__ == module.__name__
+            and segment_matches(glob, attr)
+        ]
+    return owners
+
+
+def matching_members(target: Target, owner: Any, module_name: str | None) -> list[tuple[str, Any]]:
+    """Members of ``owner`` the pattern wraps: functions and methods it defines itself.
+
+    A glob skips dunder methods (``__call__`` aside) and accessors, methods whose body
+    calls nothing (``return self._name``): their spans would be noise. Naming a member
+    exactly always wraps it.
+    """
+    member_glob = target.qualname[-1]
+    explicit = target.member_is_explicit
+    found: list[tuple[str, Any]] = []
+    for attr, raw in list(vars(owner).items()):
+        if not segment_matches(member_glob, attr):
+            continue
+        if isinstance(owner, ModuleType):
+            if not (inspect.isfunction(raw) and raw.__module__ == module_name):
+                continue
+        elif not _is_method(raw):
+            continue
+        if not explicit and isinstance(owner, type) and (_is_dunder(attr) or _is_accessor(raw)):
+            continue
+        found.append((attr, raw))
+    return found
+
+
+def wrap_member(owner: Any, raw: Any, target: Target, *, by_receiver_class: bool) -> Any:
+    """The traced replacement for ``raw`` (a function, staticmethod or classmethod)."""
+    is_class = isinstance(owner, type)
+    fn = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
+    kind = target.kind
+    spec_target = TracedTarget(
+        fn,
+        kind,
+        name_rule=target.name_rule,
+        fallback_name=owner.__name__ if is_class and kind is not ActionKind.TOOL else None,
+        by_receiver_class=by_receiver_class,
+        receiver_in_args=is_class and not isinstance(raw, staticmethod),
+    )
+    wrapper = traced(fn, spec_target)
+    if isinstance(raw, staticmethod):
+        return staticmethod(wrapper)
+    if isinstance(raw, classmethod):
+        return classmethod(wrapper)
+    return wrapper
+
+
+def _pattern_text(target: Target, module: str, qualname: str, suffix: str = "") -> str:
+    kind = "" if target.kind is ActionKind.AGENT else f"{target.kind.value}:"
+    rule = f";name={target.name_rule.text}" if target.name_rule else ""
+    return f"{kind}{module}:{qualname}{suffix}{rule}"
 
 
 def _is_method(raw: Any) -> bool:
     if isinstance(raw, (staticmethod, classmethod)):
         return inspect.isfunction(raw.__func__)
     return inspect.isfunction(raw)
+
+
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__") and name != "__call__"
+
+
+_CALLS = frozenset({"CALL", "CALL_FUNCTION", "CALL_METHOD", "CALL_FUNCTION_EX", "CALL_KW"})
+
+
+def _is_accessor(raw: Any) -> bool:
+    fn = getattr(raw, "__func__", raw)
+    try:
+        return not any(ins.opname in _CALLS for ins in dis.get_instructions(fn))
+    except (TypeError, ValueError):
+        return False
 
 
 def _already_instrumented(raw: Any) -> bool:

@@ -24,6 +24,7 @@ from otel_agents.auto import _bootstrap
 from otel_agents.auto import _flags as _startup
 from otel_agents.auto._hooks import ImportWatch
 from otel_agents.auto._patcher import Patcher
+from otel_agents.auto.presets import check_versions
 from otel_agents.auto.targets import TARGETS_ENV, Target, parse_targets
 from otel_agents.errors import ConfigurationError
 
@@ -60,6 +61,8 @@ class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         try:
             targets = self._targets(explicit)
             if targets is None:
+                if explicit is None:
+                    atexit.register(_bootstrap.warn_if_nothing_recorded)
                 return
             provider = kwargs.get("tracer_provider")
             if kwargs.get("configure", True):
@@ -93,12 +96,15 @@ class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             _logger.debug("otel-agents: %s=false, not instrumenting", _startup.FLAG_ENV)
             return None
         raw = os.environ.get(TARGETS_ENV, "")
-        if not raw.strip() and flag is not True:
-            # Loaded by opentelemetry-instrument in an app that never asked for us.
-            return None
+        if not raw.strip():
+            if flag is not True:
+                # Loaded by opentelemetry-instrument in an app that never asked for us.
+                return None
+            raw = "preset:auto"  # the flag alone: every installed framework's preset
         return parse_targets(raw)
 
     def _start(self, targets: list[Target]) -> None:
+        check_versions(targets)
         patcher = Patcher(targets)
         watch = ImportWatch(
             (t.module for t in targets if not t.module_is_glob),

@@ -1,6 +1,6 @@
 """Target patterns: which functions and methods auto-instrumentation wraps.
 
-A pattern is ``[kind:]module:qualname[+]``::
+A pattern is ``[kind:]module:qualname[+|@attr][;name=RULE]``::
 
     myapp.agents:*Agent.execute        agent (the default kind): execute of every *Agent class
     tool:myapp.tools:search_*          tools: module-level functions named search_*
@@ -8,6 +8,11 @@ A pattern is ``[kind:]module:qualname[+]``::
     myapp.base:BaseAgent.run+          run on BaseAgent and every override in its subclasses,
                                        including subclasses defined later
     myapp.*:Planner.plan               every module under myapp (``*`` crosses dots)
+    myapp.base:BaseAgent.run+;name=self.name
+                                       named after each agent's ``name`` attribute
+    tool:agents.tool:FunctionTool.on_invoke_tool@attr;name=self.name
+                                       the callable each instance holds in that attribute
+    preset:openai-agents               a framework preset (see ``presets``)
 
 Globs (``*``, ``?``, ``[abc]``) work in the module and in each qualname segment; matching
 is case-sensitive. Only names *defined* in the module count, not names imported into it.
@@ -20,6 +25,7 @@ import fnmatch
 import re
 from collections.abc import Iterable
 
+from otel_agents.auto.naming import NameRule, parse_name_rule
 from otel_agents.errors import ConfigurationError
 from otel_agents.semconv import ActionKind
 
@@ -45,6 +51,17 @@ class Target:
     module: str
     qualname: tuple[str, ...]
     hierarchy: bool = False
+    #: ``;name=`` rule: read the agent's or tool's name from the call.
+    name_rule: NameRule | None = None
+    #: ``@attr``: the member is an attribute holding a callable, wrapped per instance.
+    attribute: bool = False
+    #: The preset this target came from (its misses are not the user's mistakes).
+    preset: str | None = None
+
+    @property
+    def member_is_explicit(self) -> bool:
+        """True when the last qualname segment is a plain name, not a glob."""
+        return not _is_glob(self.qualname[-1])
 
     @property
     def module_is_glob(self) -> bool:
@@ -78,7 +95,19 @@ def parse_target(text: str, source: str = TARGETS_ENV) -> Target:
     parse_target("myapp.base:BaseAgent.run+").hierarchy   # True
     """
     pattern = text.strip()
-    parts = pattern.split(":")
+    body, *options = pattern.split(";")
+    if body.strip().lower().startswith("preset:"):
+        raise _malformed(text, source, "presets are expanded by parse_entries(), not here")
+    name_rule = None
+    for option in options:
+        key, _, value = option.partition("=")
+        if key.strip() != "name" or not value.strip():
+            raise _malformed(text, source, f"unknown option {option.strip()!r}: use ;name=RULE")
+        try:
+            name_rule = parse_name_rule(value)
+        except ValueError as exc:
+            raise _malformed(text, source, str(exc)) from None
+    parts = body.split(":")
     if len(parts) == 3:
         kind_text, module, qualname = parts
         kind = _KINDS.get(kind_text.strip().lower())
@@ -96,8 +125,11 @@ def parse_target(text: str, source: str = TARGETS_ENV) -> Target:
     if not module or not all(_SEGMENT.match(seg) for seg in module.split(".")):
         raise _malformed(text, source, f"bad module part {module!r}: a dotted module name or glob")
     hierarchy = qualname.endswith("+")
+    attribute = qualname.endswith("@attr")
     if hierarchy:
         qualname = qualname[:-1]
+    elif attribute:
+        qualname = qualname[: -len("@attr")]
     segments = tuple(qualname.split("."))
     if not qualname or not all(_SEGMENT.match(seg) for seg in segments):
         raise _malformed(
@@ -105,22 +137,57 @@ def parse_target(text: str, source: str = TARGETS_ENV) -> Target:
         )
     if hierarchy and len(segments) < 2:
         raise _malformed(text, source, "'+' applies to Class.method (method and its overrides)")
-    return Target(pattern, kind, module, segments, hierarchy)
+    if attribute and (len(segments) < 2 or _is_glob(segments[-1])):
+        raise _malformed(text, source, "'@attr' applies to Class.attribute, named exactly")
+    return Target(pattern, kind, module, segments, hierarchy, name_rule, attribute)
 
 
 def parse_targets(text: str | Iterable[str], source: str = TARGETS_ENV) -> list[Target]:
     """Parse comma-separated patterns (or a list of them); empty entries are ignored.
 
     parse_targets("myapp.agents:*Agent.execute, tool:myapp.tools:*")
+    parse_targets("preset:langgraph, tool:myapp.tools:*")   # a preset's own targets
+
+    ``preset:NAME`` stands for that framework preset's targets; ``preset:auto`` for those
+    of every framework installed.
     """
     items = text.split(",") if isinstance(text, str) else list(text)
     targets: list[Target] = []
     seen: set[str] = set()
     for item in items:
-        if not item.strip() or item.strip() in seen:
+        entry = item.strip()
+        if not entry or entry in seen:
             continue
-        seen.add(item.strip())
-        targets.append(parse_target(item, source))
+        seen.add(entry)
+        if entry.lower().startswith("preset:"):
+            targets.extend(_preset_targets(entry, source, seen))
+        else:
+            targets.append(parse_target(entry, source))
+    return targets
+
+
+def preset_names(targets: Iterable[Target]) -> list[str]:
+    """The presets these targets came from, in order, each once."""
+    return list(dict.fromkeys(t.preset for t in targets if t.preset is not None))
+
+
+def _preset_targets(entry: str, source: str, seen: set[str]) -> list[Target]:
+    from otel_agents.auto.presets import AUTO, PRESETS, installed_presets
+
+    name = entry.split(":", 1)[1].strip().lower()
+    if name == AUTO:
+        chosen = [preset for preset, _ in installed_presets()]
+    elif name in PRESETS:
+        chosen = [PRESETS[name]]
+    else:
+        known = ", ".join([*PRESETS, AUTO])
+        raise _malformed(entry, source, f"unknown preset {name!r}: use one of {known}")
+    targets: list[Target] = []
+    for preset in chosen:
+        for text in preset.targets:
+            if text not in seen:
+                seen.add(text)
+                targets.append(dataclasses.replace(parse_target(text, source), preset=preset.name))
     return targets
 
 

@@ -3,8 +3,8 @@
 Each subcommand module exposes ``register(subparsers)``, which adds its parser and sets
 ``func`` (taking the parsed ``argparse.Namespace`` and returning an exit code):
 ``demo`` (with ``demo_agents``, the simulated workflow), ``status``, ``monitor``,
-``feedback``, ``replay``, ``schema``. ``_outcome_table`` renders the tally as a rich table;
-``_console`` makes the console.
+``feedback``, ``replay``, ``schema``, ``serve``, ``doctor``. ``_outcome_table`` renders the
+tally as a rich table; ``_console`` makes the console.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ _SUBCOMMANDS: tuple[str, ...] = (
     "monitor",  # issue 6
     "feedback",  # issue 6
     "serve",  # issue 12
+    "doctor",
     "analytics",  # issue 14
 )
 

@@ -103,10 +103,15 @@ def _otlp_provider() -> Any:
     from otel_agents._state import RUNTIME
     from otel_agents.env import Settings
     from otel_agents.export.configure import _otlp_exporter
+    from otel_agents.export.otlp_signals import otlp_target
 
+    settings = Settings.from_env()
+    target = otlp_target("traces", settings.otlp_endpoint, settings.otlp_protocol, os.environ)
+    if target is None:
+        return None
     name = os.environ.get("OTEL_SERVICE_NAME") or "otel-agents-cli"
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
-    provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(Settings.from_env())))
+    provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(target)))
     RUNTIME.use_tracer_provider(provider)
     return provider
 

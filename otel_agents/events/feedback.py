@@ -38,6 +38,9 @@ class FeedbackEvent:
     user: str | None = None
     agent_name: str | None = None
     origin: str = "api"
+    #: The session and end user of the judged run (from the OutcomeEvent or W3C baggage).
+    session_id: str | None = None
+    user_id: str | None = None
     schema_version: str = SCHEMA_VERSION
 
     @property

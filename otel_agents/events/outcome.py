@@ -122,6 +122,8 @@ class OutcomeEvent:
     workflow_name: str | None
     correlation_id: str | None
     conversation_id: str | None
+    session_id: str | None
+    user_id: str | None
     start_time: str
     end_time: str | None
     duration_ms: float | None
@@ -136,6 +138,9 @@ class OutcomeEvent:
     input_tokens: int | None
     output_tokens: int | None
     total_tokens: int | None
+    cached_input_tokens: int | None
+    reasoning_tokens: int | None
+    llm_calls: int | None
     llm_latency_ms: float | None
     cost_usd: float | None
     quality_score: float | None
@@ -176,15 +181,22 @@ class OutcomeEvent:
         span: Any,
         event_type: str = EVENT_TYPE_OUTCOME,
         max_value_length: int = _DEFAULT_MAX_VALUE,
+        attributes: Mapping[str, Any] | None = None,
+        events: Sequence[Any] | None = None,
     ) -> OutcomeEvent:
-        """Build the event of a finished (or, for PENDING, started) SDK span."""
+        """Build the event of a finished (or, for PENDING, started) SDK span.
+
+        ``attributes``/``events`` replace the span's own when given: the processor's
+        reading of the span (roll-up, other libraries' spans, content policy).
+        """
         limit = max_value_length
         data = _TEMPLATE.copy()
         metadata: dict[str, Any] = {}
         others: dict[str, Any] = {}
         # One pass over the attributes, dispatching each known key to its field: this runs
         # once per event on the export thread, so it is kept to dict lookups.
-        for key, value in _attributes_of(span).items():
+        source = _attributes_of(span) if attributes is None else attributes
+        for key, value in source.items():
             target = _DISPATCH.get(key)
             if target is None:
                 if key.startswith(_METADATA_PREFIX):
@@ -225,7 +237,7 @@ class OutcomeEvent:
             data["total_tokens"] = max(
                 data["total_tokens"] or 0, (input_tokens or 0) + (output_tokens or 0)
             )
-        span_events = span.events
+        span_events = span.events if events is None else events
         if span_events:
             error_message, stack = _exception_details(span_events)
             if data["error_message"] is None and error_message is not None:
@@ -353,6 +365,11 @@ _DISPATCH: dict[str, tuple[str, int]] = {
     GEN_AI_WORKFLOW_NAME: ("workflow_name", _AS_STR),
     CORRELATION_ID: ("correlation_id", _AS_STR),
     GEN_AI_CONVERSATION_ID: ("conversation_id", _AS_STR),
+    semconv.SESSION_ID: ("session_id", _AS_STR),
+    semconv.USER_ID: ("user_id", _AS_STR),
+    semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: ("cached_input_tokens", _AS_INT),
+    semconv.OUTCOME_REASONING_TOKENS: ("reasoning_tokens", _AS_INT),
+    semconv.OUTCOME_LLM_CALLS: ("llm_calls", _AS_INT),
     OUTCOME_STATUS: ("status", _AS_STR),
     OUTCOME_SEVERITY: ("severity", _AS_STR),
     ERROR_TYPE: ("error_type", _AS_STR),

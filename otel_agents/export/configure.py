@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -28,10 +29,15 @@ from otel_agents._state import RUNTIME
 from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings
 from otel_agents.errors import ConfigurationError
 from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.export.foreign import ForeignSpans
+from otel_agents.export.foreign.content import ContentPolicy
 from otel_agents.export.jsonl import JsonLinesOutcomeLog
 from otel_agents.export.metrics import OutcomeMetrics
+from otel_agents.export.otlp_signals import OtlpTarget, QuietMetricExporter, otlp_target
+from otel_agents.export.prices import PriceTable
 from otel_agents.export.processor import OutcomeSink, OutcomeSpanProcessor
 from otel_agents.export.recent import RecentEvents
+from otel_agents.export.rollup import RunTree
 from otel_agents.export.sampling import wrap_sampler
 from otel_agents.instrument import redaction
 from otel_agents.instrument import threads as _threads
@@ -90,6 +96,7 @@ class Telemetry:
             "caller_exports": self.processor.caller_exports,
             "queued": self.processor.queued,
             "internal_errors": RUNTIME.internal_errors,
+            **self.processor.rollup_stats(),
         }
 
     def force_flush(self, timeout_millis: int = 10000) -> bool:
@@ -135,6 +142,8 @@ def configure(
     critical_exceptions: Iterable[type[BaseException]] = (),
     sinks: Iterable[OutcomeSink] = (),
     resource_attributes: Mapping[str, Any] | None = None,
+    foreign_spans: str | None = None,
+    prices: Mapping[str, Mapping[str, float]] | str | Path | None = None,
 ) -> Telemetry:
     """Set up otel-agents. Idempotent: a second call returns the first call's setup.
 
@@ -171,11 +180,20 @@ def configure(
                 "kafka_bootstrap_servers": kafka_bootstrap_servers,
                 "kafka_topic": kafka_topic,
                 "emit_pending": emit_pending,
+                "foreign_spans": foreign_spans,
             }
         )
         redaction.compile_extra_pattern(
             settings.redact_pattern,
             "redact_pattern" if redact_pattern else "env OTEL_AGENTS_REDACT_PATTERN",
+        )
+        # Per signal, by the OTEL_* rules (otel_agents.export.otlp_signals); bad values
+        # fail here, before anything is set up.
+        traces_target = otlp_target(
+            "traces", settings.otlp_endpoint, settings.otlp_protocol, os.environ
+        )
+        metrics_target = otlp_target(
+            "metrics", settings.otlp_endpoint, settings.otlp_protocol, os.environ
         )
         critical = tuple(critical_exceptions)
         for exc_type in critical:
@@ -188,7 +206,11 @@ def configure(
         outcome_sinks: list[OutcomeSink] = []
         recent = RecentEvents(settings.recent_events_size)
         outcome_sinks.append(recent)
-        kafka_sink = _kafka_sink(settings, kafka_producer_config, spool_dir)
+        # Under opentelemetry-instrument with OTEL_TRACES_EXPORTER=...,kafka_outcomes the
+        # SDK already holds our Kafka exporter: feed it instead of opening a second producer.
+        kafka_sink = _existing_kafka_exporter(provider) or _kafka_sink(
+            settings, kafka_producer_config, spool_dir
+        )
         if kafka_sink is not None:
             outcome_sinks.append(kafka_sink)
         outcome_sinks.extend(sinks)
@@ -198,7 +220,7 @@ def configure(
             outcome_sinks.append(log)
 
         # Metrics are recorded from finished outcomes on the processor's thread.
-        meter_provider = _meter_provider(settings, provider)
+        meter_provider = _meter_provider(metrics_target, provider)
         outcome_sinks.append(OutcomeMetrics(meter_provider))
 
         processor = OutcomeSpanProcessor(
@@ -207,11 +229,13 @@ def configure(
             export_interval_ms=settings.export_interval_ms,
             max_value_length=settings.max_value_length,
             emit_pending=settings.emit_pending,
+            run_tree=_run_tree(settings, prices),
+            stamp_session_ids=True,
         )
         provider.add_span_processor(processor)
         extra: list[Any] = []
-        if settings.otlp_endpoint and (owns_provider or otlp_endpoint is not None):
-            otlp = BatchSpanProcessor(_otlp_exporter(settings))
+        if traces_target is not None and (owns_provider or otlp_endpoint is not None):
+            otlp = BatchSpanProcessor(_otlp_exporter(traces_target))
             provider.add_span_processor(otlp)
             extra.append(otlp)
 
@@ -239,6 +263,36 @@ def configure(
         return _current
 
 
+def _run_tree(
+    settings: Settings, prices: Mapping[str, Mapping[str, float]] | str | Path | None
+) -> RunTree | None:
+    """Other libraries' spans and the LLM roll-up; None with OTEL_AGENTS_FOREIGN_SPANS=none."""
+    adapters = ForeignSpans.from_setting(settings.foreign_spans)
+    if not adapters:
+        return None
+    # Their content gets the same redaction as ours: redact_text reads the policy
+    # configure() installs (default patterns, extra pattern, callback).
+    policy = ContentPolicy(
+        capture=settings.capture_content,
+        redact=redaction.redact_text,
+        max_length=settings.max_value_length,
+    )
+    return RunTree(adapters, PriceTable.load(prices), policy)
+
+
+def _existing_kafka_exporter(provider: Any) -> KafkaOutcomeExporter | None:
+    """Our Kafka exporter if the SDK already exports spans to it; it then takes our events."""
+    kafka = sys.modules.get("otel_agents.export.kafka.exporter")
+    if kafka is None:  # nobody built our Kafka exporter in this process
+        return None
+    for exporter in _otel_private.span_exporters(provider):
+        if isinstance(exporter, kafka.KafkaOutcomeExporter):
+            exporter.fed_by_processor = True
+            found: KafkaOutcomeExporter = exporter
+            return found
+    return None
+
+
 def _tracer_provider(
     settings: Settings,
     explicit: TracerProvider | None,
@@ -262,46 +316,46 @@ def _tracer_provider(
     return provider, True
 
 
-def _otlp_exporter(settings: Settings) -> SpanExporter:
-    endpoint = settings.otlp_endpoint or ""
-    if settings.otlp_protocol == "grpc":
+def _otlp_exporter(target: OtlpTarget) -> SpanExporter:
+    if target.protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
             OTLPSpanExporter as GrpcExporter,
         )
 
-        return GrpcExporter(endpoint=endpoint)
+        return GrpcExporter(endpoint=target.endpoint)
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
         OTLPSpanExporter as HttpExporter,
     )
 
-    return HttpExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
+    return HttpExporter(endpoint=target.endpoint)
 
 
-def _meter_provider(settings: Settings, tracer_provider: TracerProvider) -> SdkMeterProvider | None:
-    """An OTLP-exporting MeterProvider when an OTLP endpoint is set and the app has none.
+def _meter_provider(
+    target: OtlpTarget | None, tracer_provider: TracerProvider
+) -> SdkMeterProvider | None:
+    """An OTLP-exporting MeterProvider when metrics have an OTLP target and the app has
+    no MeterProvider of its own (rules: otel_agents.export.otlp_signals).
 
     None means "use the global one" (the app's own, or the no-op default).
     """
-    if not settings.otlp_endpoint or isinstance(metrics.get_meter_provider(), SdkMeterProvider):
+    if target is None or isinstance(metrics.get_meter_provider(), SdkMeterProvider):
         return None
-    endpoint = settings.otlp_endpoint
     exporter: MetricExporter
-    if settings.otlp_protocol == "grpc":
+    if target.protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
             OTLPMetricExporter as GrpcMetricExporter,
         )
 
-        exporter = GrpcMetricExporter(endpoint=endpoint)
+        exporter = GrpcMetricExporter(endpoint=target.endpoint)
     else:
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
             OTLPMetricExporter as HttpMetricExporter,
         )
 
-        exporter = HttpMetricExporter(endpoint=endpoint.rstrip("/") + "/v1/metrics")
+        exporter = HttpMetricExporter(endpoint=target.endpoint)
     resource = getattr(tracer_provider, "resource", None) or Resource.create()
-    meter_provider = SdkMeterProvider(
-        resource=resource, metric_readers=[PeriodicExportingMetricReader(exporter)]
-    )
+    reader = PeriodicExportingMetricReader(QuietMetricExporter(exporter, target.endpoint))
+    meter_provider = SdkMeterProvider(resource=resource, metric_readers=[reader])
     # Global too, so other otel-agents meters (the Kafka exporter's) export as well.
     metrics.set_meter_provider(meter_provider)
     return meter_provider

@@ -20,7 +20,7 @@ import threading
 import uuid
 from typing import Any
 
-from opentelemetry import metrics, trace
+from opentelemetry import baggage, metrics, trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 
 from otel_agents import semconv
@@ -50,6 +50,8 @@ def feedback(
     user: str | None = None,
     *,
     agent: str | None = None,
+    session_id: str | None = None,
+    user_id: str | None = None,
 ) -> FeedbackEvent:
     """Send feedback on an agent action; returns the FeedbackEvent sent.
 
@@ -61,7 +63,17 @@ def feedback(
     suggestion (kind ``suggestion``; ``comment`` works too). A bad ``kind`` or ``target``
     raises ``ValueError``; a broker or disk failure never raises (counted and logged).
     """
-    event = build_feedback_event(target, kind, score, comment, correction, user, agent=agent)
+    event = build_feedback_event(
+        target,
+        kind,
+        score,
+        comment,
+        correction,
+        user,
+        agent=agent,
+        session_id=session_id,
+        user_id=user_id,
+    )
     publish(event)
     return event
 
@@ -93,6 +105,8 @@ def build_feedback_event(
     *,
     agent: str | None = None,
     origin: str = "api",
+    session_id: str | None = None,
+    user_id: str | None = None,
 ) -> FeedbackEvent:
     """The FeedbackEvent ``feedback()`` would send, without sending it."""
     kind_text = str(getattr(kind, "value", kind)).lower()
@@ -121,7 +135,19 @@ def build_feedback_event(
         user=_text(user, 256),
         agent_name=agent or target_agent,
         origin=origin,
+        session_id=_text(session_id or _run_id(target, "session_id", semconv.SESSION_ID), 256),
+        user_id=_text(user_id or _run_id(target, "user_id", semconv.USER_ID), 256),
     )
+
+
+def _run_id(target: Any, field: str, baggage_key: str) -> str | None:
+    """The judged run's session/user id: from its OutcomeEvent, else the current baggage."""
+    if isinstance(target, OutcomeEvent):
+        value = target.data().get(field)
+        if isinstance(value, str):
+            return value
+    value = baggage.get_baggage(baggage_key)
+    return value if isinstance(value, str) and value else None
 
 
 def sent_feedback(agent: str | None = None) -> list[FeedbackEvent]:

@@ -23,6 +23,8 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from otel_agents import _otel_private, semconv
 from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.export.rollup import RunTree
+from otel_agents.export.sessions import stamp_ids
 from otel_agents.ids import EVENT_TYPE_PENDING
 
 _logger = logging.getLogger("otel_agents")
@@ -56,8 +58,16 @@ class OutcomeSpanProcessor(SpanProcessor):
         export_interval_ms: int = 100,
         max_value_length: int = 8192,
         emit_pending: bool = False,
+        run_tree: RunTree | None = None,
+        stamp_session_ids: bool = False,
     ) -> None:
         self._sinks = list(sinks)
+        # Issue 10 seam: with a run tree every recorded span is queued (a bare append, as
+        # in the SDK's BatchSpanProcessor) and classified on the worker, so other
+        # libraries' agent and LLM spans become events or roll up into them.
+        self._tree = run_tree
+        self._stamp_ids = stamp_session_ids
+        self._next_expiry = 0.0
         self._max_queue_size = max_queue_size
         self._max_batch_size = max_batch_size
         self._interval = export_interval_ms / 1000
@@ -84,12 +94,26 @@ class OutcomeSpanProcessor(SpanProcessor):
     def sinks(self) -> list[OutcomeSink]:
         return list(self._sinks)
 
+    def rollup_stats(self) -> dict[str, int]:
+        """LLM calls rolled up, those with no price, and runs whose parent never ended."""
+        tree = self._tree
+        if tree is None:
+            return {}
+        return {
+            "llm_calls": tree.llm_calls,
+            "unpriced_llm_calls": tree.unpriced_llm_calls,
+            "rollup_pending": tree.pending,
+            "rollup_expired": tree.expired,
+        }
+
     @property
     def queued(self) -> int:
         return len(self._queue)
 
     # -- SpanProcessor --------------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        if self._stamp_ids:
+            stamp_ids(span, parent_context)
         # Opt-in PENDING events. Only an append here: the event is built and sent by the
         # worker, so the agent's thread pays no serialisation and no syscall.
         if not self._emit_pending:
@@ -108,9 +132,10 @@ class OutcomeSpanProcessor(SpanProcessor):
         self._started.append(span)
 
     def on_end(self, span: ReadableSpan) -> None:
-        attributes = span.attributes
-        if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
-            return
+        if self._tree is None:
+            attributes = span.attributes
+            if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
+                return
         queue = self._queue
         if len(queue) >= self._max_queue_size and not self._help_export():
             self._count_drop()
@@ -141,6 +166,9 @@ class OutcomeSpanProcessor(SpanProcessor):
         if self._worker.is_alive() and self._worker is not threading.current_thread():
             self._worker.join(timeout=5)
         self.drain(time.monotonic() + 5)
+        if self._tree is not None:
+            with self._export_lock:
+                self._export_tree_batch(self._tree)  # deferred events of unfinished runs
         for sink in self._sinks:
             try:
                 sink.shutdown()
@@ -180,6 +208,9 @@ class OutcomeSpanProcessor(SpanProcessor):
                 self._export_batch()
 
     def _export_batch(self) -> None:
+        if self._tree is not None:
+            self._export_tree_batch(self._tree)
+            return
         queue = self._queue
         batch: list[OutcomeEvent] = []
         limit = self._max_value_length
@@ -194,6 +225,43 @@ class OutcomeSpanProcessor(SpanProcessor):
             return
         self.processed += len(batch)
         self._to_sinks(batch)
+
+    def _export_tree_batch(self, tree: RunTree) -> None:
+        queue = self._queue
+        batch: list[OutcomeEvent] = []
+        limit = self._max_value_length
+        taken = 0
+        ready = []
+        while queue and taken < self._max_batch_size:
+            span = queue.popleft()
+            taken += 1
+            try:
+                ready.extend(tree.process(span))
+            except Exception:
+                self.failed += 1
+                _logger.exception("otel-agents: could not read span %s", span.name)
+        now = time.monotonic()
+        if now >= self._next_expiry or self._shutdown:
+            self._next_expiry = now + 1.0
+            ready.extend(tree.release_all() if self._shutdown else tree.expire(now))
+        for item in ready:
+            try:
+                batch.append(
+                    OutcomeEvent.from_span(
+                        item.span,
+                        max_value_length=limit,
+                        attributes=item.attributes,
+                        events=item.events,
+                    )
+                )
+            except Exception:
+                self.failed += 1
+                _logger.exception(
+                    "otel-agents: could not build an OutcomeEvent from %s", item.span.name
+                )
+        if batch:
+            self.processed += len(batch)
+            self._to_sinks(batch)
 
     def _export_pending_batch(self) -> None:
         started = self._started

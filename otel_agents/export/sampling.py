@@ -1,10 +1,12 @@
 """Outcomes survive trace sampling: agent spans a sampler would drop are still *recorded*.
 
-``OutcomeSampler`` wraps any sampler. Where the delegate says DROP for an agent, tool or
-workflow span (``gen_ai.operation.name`` set when the span starts), it answers RECORD_ONLY
-instead: the span is recorded, so our ``OutcomeSpanProcessor`` turns it into an
-OutcomeEvent, but it is not sampled, so the ``BatchSpanProcessor``/OTLP path still sees
-only the traces the delegate kept. Other spans get the delegate's decision unchanged.
+``OutcomeSampler`` wraps any sampler. Where the delegate says DROP for an agent, tool,
+workflow or LLM span (``gen_ai.operation.name``, ``openinference.span.kind`` or
+``traceloop.span.kind`` set when the span starts) or for a span below a recorded-only one,
+it answers RECORD_ONLY instead: the span is recorded, so our ``OutcomeSpanProcessor``
+turns it into an OutcomeEvent (or rolls it up into one), but it is not sampled, so the
+``BatchSpanProcessor``/OTLP path still sees only the traces the delegate kept. Other
+spans get the delegate's decision unchanged.
 
     provider = TracerProvider(sampler=OutcomeSampler(ParentBased(TraceIdRatioBased(0.1))))
     # 10% of traces reach OTLP; 100% of agent outcomes reach Kafka
@@ -12,9 +14,10 @@ only the traces the delegate kept. Other spans get the delegate's decision uncha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 from opentelemetry.trace import Link, SpanKind
@@ -49,14 +52,29 @@ class OutcomeSampler(Sampler):
         result = self.delegate.should_sample(
             parent_context, trace_id, name, kind, attributes, links, trace_state
         )
-        if result.decision is not Decision.DROP or not attributes:
+        if result.decision is not Decision.DROP:
             return result
-        if attributes.get(semconv.GEN_AI_OPERATION_NAME) not in semconv.OUTCOME_OPERATIONS:
-            return result
-        return SamplingResult(Decision.RECORD_ONLY, attributes, result.trace_state)
+        if attributes and _marks_outcome_or_llm(attributes):
+            return SamplingResult(Decision.RECORD_ONLY, attributes, result.trace_state)
+        # Below a recorded-only outcome span everything is recorded too, so the LLM calls
+        # and steps of an unsampled run still roll up into its event (not exported).
+        parent = trace.get_current_span(parent_context)
+        if parent.is_recording() and not parent.get_span_context().trace_flags.sampled:
+            return SamplingResult(Decision.RECORD_ONLY, attributes, result.trace_state)
+        return result
 
     def get_description(self) -> str:
         return f"OutcomeSampler{{{self.delegate.get_description()}}}"
+
+
+#: Attributes other libraries set at span start on agent, tool and LLM spans.
+_KIND_ATTRIBUTES = ("openinference.span.kind", "traceloop.span.kind")
+
+
+def _marks_outcome_or_llm(attributes: Mapping[str, Any]) -> bool:
+    if attributes.get(semconv.GEN_AI_OPERATION_NAME) is not None:
+        return True  # ours, or another library's GenAI agent/tool/LLM span
+    return any(attributes.get(key) is not None for key in _KIND_ATTRIBUTES)
 
 
 def wrap_sampler(provider: Any) -> bool:

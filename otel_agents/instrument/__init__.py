@@ -4,6 +4,7 @@
 - ``action``: one running action (its span, ids, status) and how it ends.
 - ``recording``: ``record()``, ``thought()``, ``evaluation()``, ``current_event_id()``.
 - ``workflow``: ``workflow()`` and ``correlate()``.
+- ``session``: ``session()`` and ``user()``, the run's session and end user as baggage.
 - ``hooks``: pre- and post-call hooks.
 - ``threads``: carry the caller's context into thread pools.
 """

@@ -206,7 +206,8 @@ def _post_call(
     return call
 
 
-def _note_first_item(action: Action) -> None:
+def note_first_item(action: Action) -> None:
+    """A stream's latency is to its first item (the work the caller waits for)."""
     latency = elapsed_ms_since_start(action.span)
     if latency is not None and action.span.is_recording():
         action.span.set_attribute(semconv.OUTCOME_LATENCY_MS, latency)
@@ -311,7 +312,7 @@ def _wrap_generator(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., A
         finally:
             detach(tokens)
             if error is not None:
-                _end_sync(spec, action, args, kwargs, None, error)
+                end_sync(spec, action, args, kwargs, None, error)
         to_send: Any = None
         to_throw: BaseException | None = None
         first = True
@@ -331,7 +332,7 @@ def _wrap_generator(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., A
                     detach(tokens)
                 if first:
                     first = False
-                    _note_first_item(action)
+                    note_first_item(action)
                 try:
                     to_send = yield item
                 except GeneratorExit:
@@ -350,12 +351,12 @@ def _wrap_generator(fn: Callable[..., Any], spec: ActionSpec) -> Callable[..., A
             error = exc
             raise
         finally:
-            _end_sync(spec, action, args, kwargs, result, error)
+            end_sync(spec, action, args, kwargs, result, error)
 
     return wrapper
 
 
-def _end_sync(
+def end_sync(
     spec: ActionSpec,
     action: Action,
     args: tuple[Any, ...],
@@ -363,6 +364,7 @@ def _end_sync(
     result: Any,
     error: BaseException | None,
 ) -> None:
+    """End the action once (ok, or error when ``error`` is set) and run post-hooks."""
     if action.ended:
         return
     if error is None:
@@ -393,7 +395,7 @@ def _wrap_async_generator(fn: Callable[..., Any], spec: ActionSpec) -> Callable[
             if tokens is not None:
                 detach(tokens)
             if error is not None and action is not None:
-                await _end_async(spec, action, args, kwargs, error)
+                await end_async(spec, action, args, kwargs, None, error)
         to_send: Any = None
         to_throw: BaseException | None = None
         first = True
@@ -413,7 +415,7 @@ def _wrap_async_generator(fn: Callable[..., Any], spec: ActionSpec) -> Callable[
                         detach(tokens)
                 if first and action is not None:
                     first = False
-                    _note_first_item(action)
+                    note_first_item(action)
                 try:
                     to_send = yield item
                 except GeneratorExit:
@@ -433,22 +435,24 @@ def _wrap_async_generator(fn: Callable[..., Any], spec: ActionSpec) -> Callable[
             raise
         finally:
             if action is not None:
-                await _end_async(spec, action, args, kwargs, error)
+                await end_async(spec, action, args, kwargs, None, error)
 
     return wrapper
 
 
-async def _end_async(
+async def end_async(
     spec: ActionSpec,
     action: Action,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
+    result: Any,
     error: BaseException | None,
 ) -> None:
+    """``end_sync`` for async shells: post-hooks are awaited."""
     if action.ended:
         return
     if error is None:
-        call = succeed(spec, action, args, kwargs, None)
+        call = succeed(spec, action, args, kwargs, result)
     else:
         call = fail(spec, action, args, kwargs, error)
     if call is not None:

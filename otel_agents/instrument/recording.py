@@ -34,6 +34,8 @@ _SCALAR_ATTRIBUTES = {
     "conversation_id": semconv.GEN_AI_CONVERSATION_ID,
     "tool_call_id": semconv.GEN_AI_TOOL_CALL_ID,
     "action_type": semconv.ACTION_TYPE,
+    "session_id": semconv.SESSION_ID,
+    "user_id": semconv.USER_ID,
 }
 #: Keys read from a returned dict (or object attributes) as outcome fields.
 RESULT_FIELDS = frozenset(
@@ -64,6 +66,8 @@ def record(
     action_type: str | None = None,
     tags: Iterable[str] | None = None,
     metadata: Mapping[str, Any] | None = None,
+    session_id: str | None = None,
+    user_id: str | None = None,
 ) -> None:
     """Attach outcome fields to the current agent/tool/workflow action.
 
@@ -94,6 +98,8 @@ def record(
             ("action_type", action_type),
             ("tags", tags),
             ("metadata", metadata),
+            ("session_id", session_id),
+            ("user_id", user_id),
         )
         if value is not None
     }

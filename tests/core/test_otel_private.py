@@ -65,6 +65,23 @@ def test_remove_span_processors_detaches_only_ours() -> None:
     assert len(kept.get_finished_spans()) == 1 and not ours.get_finished_spans()
 
 
+def test_span_exporters_finds_batch_and_simple_processors_exporters() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = TracerProvider()
+    batched, simple = InMemorySpanExporter(), InMemorySpanExporter()
+    batch = BatchSpanProcessor(batched)
+    provider.add_span_processor(batch)
+    provider.add_span_processor(SimpleSpanProcessor(simple))
+    try:
+        found = _otel_private.span_exporters(provider)
+        assert any(e is batched for e in found) and any(e is simple for e in found)
+    finally:
+        provider.shutdown()
+
+
 def test_initialize_sdk_from_environment_builds_a_provider() -> None:
     code = (
         "import os\n"
@@ -85,3 +102,17 @@ def test_trace_api_globals_hold_the_provider_global() -> None:
 
     assert _otel_private.TRACER_PROVIDER_KEY in _otel_private.TRACE_API_GLOBALS
     assert _otel_private.TRACE_API_GLOBALS is vars(trace)
+
+
+def test_metric_exporter_preferences_follow_the_exporters_settings() -> None:
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.sdk.metrics import Counter
+    from opentelemetry.sdk.metrics.export import AggregationTemporality
+
+    exporter = OTLPMetricExporter(
+        endpoint="http://127.0.0.1:9/v1/metrics",
+        preferred_temporality={Counter: AggregationTemporality.DELTA},
+    )
+    temporality, aggregation = _otel_private.metric_exporter_preferences(exporter)
+    assert temporality[Counter] is AggregationTemporality.DELTA
+    assert isinstance(aggregation, dict)

@@ -32,6 +32,23 @@ REQUIREMENTS = Path(__file__).resolve().parent / "requirements"
 BUILD_TIMEOUT_S = 1200
 
 
+#: Each framework's own switch for usage telemetry, trace uploads and start-up downloads.
+TELEMETRY_OFF = {
+    "DO_NOT_TRACK": "1",  # the cross-tool convention several libraries honour
+    "TRACELOOP_TELEMETRY": "false",  # traceloop-sdk / OpenLLMetry usage telemetry
+    "CREWAI_DISABLE_TELEMETRY": "true",  # CrewAI's OpenTelemetry usage telemetry
+    "CREWAI_TRACING_ENABLED": "false",  # CrewAI's trace upload
+    "LANGCHAIN_TRACING_V2": "false",  # LangSmith tracing (old and new names)
+    "LANGSMITH_TRACING": "false",
+    "LOGFIRE_SEND_TO_LOGFIRE": "false",  # pydantic-ai's Logfire, if configured
+    "HF_HUB_OFFLINE": "1",  # smolagents / Hugging Face Hub: no downloads, no telemetry
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "ANONYMIZED_TELEMETRY": "false",  # chromadb (CrewAI's memory)
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # litellm fetches its cost map at import
+    "SCARF_NO_ANALYTICS": "true",
+}
+
+
 def cache_root() -> Path:
     configured = os.environ.get("OTEL_AGENTS_TEST_CACHE")
     return Path(configured) if configured else Path.home() / ".cache" / "otel-agents-tests"
@@ -128,13 +145,13 @@ def framework_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     }
     env["PYTHONPATH"] = str(REPO_ROOT)
     env["PYTHONUNBUFFERED"] = "1"
-    # Frameworks must never reach a real service: no keys, no telemetry home-calls.
+    # Frameworks must never reach a real service: no keys, no telemetry home-calls, no
+    # downloads at import (checked once with `strace -f -e trace=connect` on a full run:
+    # only loopback connections).
     env["OPENAI_API_KEY"] = "sk-test-not-a-real-key"
     env["OTEL_SDK_DISABLED"] = "false"
-    env["CREWAI_DISABLE_TELEMETRY"] = "true"
     env["OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"] = ""
-    env["TRACELOOP_TELEMETRY"] = "false"
-    env["HF_HUB_OFFLINE"] = "1"
+    env.update(TELEMETRY_OFF)
     env.update(extra or {})
     return env
 

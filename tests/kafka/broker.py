@@ -131,6 +131,11 @@ class KafkaBroker:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The broker's process id (and process group id) while it runs."""
+        return self._proc.pid if self.running and self._proc is not None else None
+
     def _write_properties(self) -> Path:
         props = {
             "process.roles": "broker,controller",

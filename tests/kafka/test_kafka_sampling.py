@@ -26,8 +26,11 @@ def test_sampler_records_outcome_spans_it_would_drop() -> None:
     agent = sampler.should_sample(
         None, 1, "invoke_agent a", attributes={"gen_ai.operation.name": "invoke_agent"}
     )
-    other = sampler.should_sample(None, 1, "chat gpt", attributes={"gen_ai.operation.name": "chat"})
+    # LLM spans are recorded too, so their tokens roll up into an unsampled run's event.
+    llm = sampler.should_sample(None, 1, "chat gpt", attributes={"gen_ai.operation.name": "chat"})
+    other = sampler.should_sample(None, 1, "GET /", attributes={"http.request.method": "GET"})
     assert agent.decision is Decision.RECORD_ONLY
+    assert llm.decision is Decision.RECORD_ONLY
     assert other.decision is Decision.DROP
 
 

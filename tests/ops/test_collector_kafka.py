@@ -1,12 +1,15 @@
 """The Collector's optional Kafka overlay against a real broker: spans in through the
-kafka receiver reach the trace backend and are republished by the kafka exporter."""
+kafka receiver reach the trace backend and are republished by the kafka exporter; and
+the demo's traces cross Kafka between two Collectors into Jaeger, whole."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import ops_harness
 import pytest
@@ -136,3 +139,127 @@ def test_spans_from_kafka_reach_the_backend_and_are_republished(
                 republished |= _span_names(bytes(message.value() or b""))
     finally:
         consumer.close()
+
+
+# --- app -> Collector A -> Kafka -> Collector B -> Jaeger -------------------------------
+def _create_topics(bootstrap: str, *names: str) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics([NewTopic(t, 3, 1) for t in names]).values():
+        future.result(30)
+
+
+def _kafka_collector(
+    binary: Path, workdir: Path, bootstrap: str, backend: str, in_topic: str, out_topic: str
+) -> ops_harness.Collector:
+    workdir.mkdir(parents=True, exist_ok=True)
+    return ops_harness.Collector(
+        binary,
+        workdir,
+        backend,
+        configs=(COLLECTOR_CONFIG, KAFKA_OVERLAY),
+        extra_env={
+            "KAFKA_BROKERS": bootstrap,
+            "OTELCOL_KAFKA_IN_TOPIC": in_topic,
+            "OTELCOL_KAFKA_OUT_TOPIC": out_topic,
+            "OTELCOL_KAFKA_GROUP_ID": f"{workdir.name}-{uuid.uuid4().hex[:8]}",
+        },
+    )
+
+
+def test_demo_traces_cross_kafka_between_two_collectors_whole(
+    otelcol_binary: Path,
+    jaeger_binary: Path,
+    bootstrap: str,
+    trace_sink: ops_harness.OtlpTraceSink,
+    tmp_path: Path,
+) -> None:
+    """Collector A (edge) publishes to a topic that Collector B (central) reads and sends
+    to Jaeger. A's own OTLP exporter goes to a sink, so Jaeger can only have the spans
+    by way of Kafka; every span the demo finished arrives there once, with its tags."""
+    import json
+    import subprocess
+    import sys
+
+    import jaeger_harness
+
+    run = uuid.uuid4().hex[:8]
+    hop, edge_in, central_out = f"hop-{run}", f"edge-in-{run}", f"central-out-{run}"
+    _create_topics(bootstrap, hop, edge_in, central_out)
+    started: list[ops_harness.Server] = []
+    try:
+        jaeger = jaeger_harness.Jaeger(jaeger_binary, tmp_path / "jaeger")
+        started.append(jaeger)
+        backend = jaeger.otlp_grpc_endpoint
+        central = _kafka_collector(
+            otelcol_binary, tmp_path / "central", bootstrap, backend, hop, central_out
+        )
+        started.append(central)
+        edge = _kafka_collector(
+            otelcol_binary, tmp_path / "edge", bootstrap, trace_sink.endpoint, edge_in, hop
+        )
+        started.append(edge)
+        outcomes = tmp_path / "outcomes.jsonl"
+        demo = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "otel_agents.cli",
+                "demo",
+                "--runs",
+                "4",
+                "--quiet",
+                "--outcome-log",
+                str(outcomes),
+            ],
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
+                "OTEL_SERVICE_NAME": "kafka-hop-demo",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": edge.otlp_grpc_endpoint,
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            },
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert demo.returncode == 0, demo.stderr
+        expected = {
+            event["span_id"]: event
+            for event in (json.loads(line)["data"] for line in outcomes.read_text().splitlines())
+        }
+        assert len(expected) >= 30, "the demo finished fewer spans than four runs make"
+
+        def in_jaeger() -> list[dict[str, Any]]:
+            traces = jaeger.traces("kafka-hop-demo")
+            return [span for trace in traces for span in trace["spans"]]
+
+        deadline = time.monotonic() + 90
+        spans = in_jaeger()
+        while not set(expected) <= {span["spanID"] for span in spans}:
+            assert time.monotonic() < deadline, (
+                f"{len(spans)}/{len(expected)} spans in Jaeger\n--- edge:\n{edge.tail(15)}"
+                f"\n--- central:\n{central.tail(15)}"
+            )
+            time.sleep(1)
+            spans = in_jaeger()
+        time.sleep(2)  # anything still in flight would be a duplicate
+        spans = in_jaeger()
+        ids = [span["spanID"] for span in spans]
+        assert len(ids) == len(set(ids)), "a span arrived twice"
+        # A received the same spans directly: the hop lost and added nothing.
+        assert set(ids) == {span.span_id.hex() for _, _, span in trace_sink.spans()}
+        for span in spans:
+            outcome = expected.get(span["spanID"])
+            if outcome is None:  # the evaluator's feedback, the only span not an action
+                assert span["operationName"].startswith("feedback "), span["operationName"]
+                continue
+            tags = jaeger_harness.tags(span)
+            assert span["traceID"] == outcome["trace_id"]
+            assert jaeger_harness.parent_id(span) == outcome["parent_span_id"]
+            assert tags["agent.outcome.status"] == outcome["status"]
+            assert tags["gen_ai.operation.name"] == outcome["operation"]
+    finally:
+        for server in reversed(started):
+            server.stop()

@@ -1,4 +1,4 @@
-"""Fixtures of the operations stack: Collector, Prometheus, trace sink (real, on 127.0.0.1)."""
+"""Fixtures of the operations stack: Collector, Jaeger, Prometheus (real, on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 # ops_harness sits in tests/; the ops tests import it by its bare name.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import jaeger_harness
 import ops_harness
 from ops_harness import OpsStack
 
@@ -32,6 +33,32 @@ def otelcol_binary() -> Path:
     except ops_harness.ComponentUnavailable as exc:
         _unavailable(str(exc))
         raise
+
+
+@pytest.fixture(scope="session")
+def jaeger_binary() -> Path:
+    """Jaeger v2 built from jaeger/go.mod (cached across runs)."""
+    try:
+        return jaeger_harness.build_jaeger()
+    except ops_harness.ComponentUnavailable as exc:
+        _unavailable(str(exc))
+        raise
+
+
+@pytest.fixture(scope="module")
+def jaeger(
+    jaeger_binary: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[jaeger_harness.Jaeger]:
+    """Jaeger v2 from jaeger/config.yaml on free 127.0.0.1 ports, stopped after the module."""
+    try:
+        server = jaeger_harness.Jaeger(jaeger_binary, tmp_path_factory.mktemp("jaeger"))
+    except ops_harness.ComponentUnavailable as exc:
+        _unavailable(str(exc))
+        raise
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -61,14 +88,16 @@ _DEMO = "import sys; from otel_agents.cli import main; sys.exit(main())"
 
 
 @pytest.fixture(scope="module")
-def ops_stack(otelcol_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpsStack]:
+def ops_stack(
+    otelcol_binary: Path, jaeger_binary: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OpsStack]:
     """Everything of the end-to-end test, started once per module and stopped after it."""
     workdir = tmp_path_factory.mktemp("ops-e2e")
     started: list[Any] = []
     try:
-        traces = ops_harness.OtlpTraceSink()
-        started.append(traces)
-        collector = ops_harness.Collector(otelcol_binary, workdir, traces.endpoint)
+        jaeger = jaeger_harness.Jaeger(jaeger_binary, workdir)
+        started.append(jaeger)
+        collector = ops_harness.Collector(otelcol_binary, workdir, jaeger.otlp_grpc_endpoint)
         started.append(collector)
         prometheus = ops_harness.Prometheus(
             workdir,
@@ -102,7 +131,7 @@ def ops_stack(otelcol_binary: Path, tmp_path_factory: pytest.TempPathFactory) ->
             cwd=workdir,
         )
         started.append(demo)
-        yield OpsStack(collector, prometheus, traces, demo)
+        yield OpsStack(collector, prometheus, jaeger, demo, workdir / "outcomes.jsonl")
     except ops_harness.ComponentUnavailable as exc:
         _unavailable(str(exc))
     finally:

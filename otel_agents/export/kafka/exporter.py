@@ -113,6 +113,8 @@ class KafkaOutcomeExporter(SpanExporter):
         s = self.settings
         self._spool = Spool(s.spool_dir, s.spool_max_bytes, s.spool_fsync)
         self._rejected = Spool(s.spool_dir / "rejected", s.spool_max_bytes, s.spool_fsync)
+        #: Set by configure() when its outcome processor sends the events through us.
+        self.fed_by_processor = False
         self._register_metrics(meter_provider)
         # Building the core validates the librdkafka properties.
         self._core = ProducerCore(
@@ -192,6 +194,10 @@ class KafkaOutcomeExporter(SpanExporter):
     # --- SpanExporter ------------------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Send the outcome spans among ``spans``; other spans are ignored."""
+        if self.fed_by_processor:
+            # configure() feeds this exporter its events (one producer, one event per
+            # span): span batches from the SDK's processor would send each event twice.
+            return SpanExportResult.SUCCESS
         try:
             events = events_from_spans(spans)
         except Exception:  # never raise into the SDK's export thread
