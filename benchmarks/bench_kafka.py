@@ -323,7 +323,7 @@ def case_latency(bootstrap: str, topic: str, spool: str) -> dict[str, Any]:
 # --- orchestration ---------------------------------------------------------------------
 def _run_case(name: str, bootstrap: str, *extra: str) -> dict[str, Any]:
     topic = f"bench-{name}-{uuid.uuid4().hex[:8]}"
-    from tests.kafka_broker import create_topic
+    from tests.kafka.broker import create_topic
 
     create_topic(bootstrap, topic, 3)
     with tempfile.TemporaryDirectory() as spool:
@@ -363,7 +363,7 @@ def main() -> int:
     broker = None
     bootstrap = os.environ.get("OTEL_AGENTS_TEST_KAFKA_BOOTSTRAP")
     if not bootstrap:
-        from tests.kafka_broker import KafkaBroker
+        from tests.kafka.broker import KafkaBroker
 
         cores = sorted(os.sched_getaffinity(0))
         # The JVM gets the other core(s); the measured process pins itself to the last one.

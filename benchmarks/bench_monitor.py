@@ -104,12 +104,12 @@ def main() -> None:
         bootstrap = args.bootstrap
         if bootstrap is None:
             sys.path.insert(0, str(ROOT))
-            from tests.kafka_broker import KafkaBroker
+            from tests.kafka.broker import KafkaBroker
 
             broker = KafkaBroker(workdir / "kafka")
             broker.start()
             bootstrap = broker.bootstrap
-        from tests.kafka_broker import create_topic
+        from tests.kafka.broker import create_topic
 
         topic = create_topic(bootstrap, f"bench-outcomes-{uuid.uuid4().hex[:8]}")
         feed: Any = _KafkaFeed(bootstrap, topic)

@@ -129,36 +129,59 @@ def steps(calls: int) -> list[tuple[str, float]]:
 
 
 def outcome_steps(calls: int) -> list[tuple[str, float]]:
-    """What the outcome processor's worker does per span (its thread, but the same GIL)."""
+    """What the outcome processor's worker does per span (its thread, but the same GIL).
+
+    Each step over a batch of 512 distinct finished spans (as the worker gets them), per
+    event; the last line is the processor's whole batch with ``configure()``'s default sinks.
+    """
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
     from otel_agents.events.outcome import OutcomeEvent
     from otel_agents.export.jsonl import JsonLinesOutcomeLog
+    from otel_agents.export.metrics import OutcomeMetrics
+    from otel_agents.export.processor import OutcomeSpanProcessor
     from otel_agents.export.recent import RecentEvents
 
     memory = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(memory))
     RUNTIME.use_tracer_provider(provider)
-    oa.agent(**OPTIONS)(plan)("task")
-    span = memory.get_finished_spans()[0]
-    event = OutcomeEvent.from_span(span)
-    log = JsonLinesOutcomeLog(Path(tempfile.mkdtemp(prefix="otel-agents-profile-")) / "o.jsonl")
+    traced = oa.agent(**OPTIONS)(plan)
+    for _ in range(512):
+        traced("task")
+    spans = memory.get_finished_spans()
+    batch = [OutcomeEvent.from_span(span) for span in spans]
+    scratch = Path(tempfile.mkdtemp(prefix="otel-agents-profile-"))
+    log = JsonLinesOutcomeLog(scratch / "o.jsonl")
     recent = RecentEvents(1000)
-    batch = [event] * 512
+    no_op_metrics = OutcomeMetrics()
+    sdk_metrics = OutcomeMetrics(MeterProvider(metric_readers=[InMemoryMetricReader()]))
+    processor = OutcomeSpanProcessor(
+        [RecentEvents(1000), JsonLinesOutcomeLog(scratch / "p.jsonl"), OutcomeMetrics()],
+        export_interval_ms=3_600_000,  # the worker sleeps: the timed thread does the work
+    )
+
+    def whole_batch() -> None:
+        for span in spans:
+            processor.on_end(span)
+        processor.drain()
+
     timed: list[tuple[str, Callable[[], Any]]] = [
-        ("OutcomeEvent.from_span", lambda: OutcomeEvent.from_span(span)),
-        ("event.to_json_bytes", event.to_json_bytes),
-        ("JSON-lines sink, per event (batches of 512)", lambda: log.export_events(batch)),
-        ("recent-events sink, per event (batches of 512)", lambda: recent.export_events(batch)),
+        ("OutcomeEvent.from_span", lambda: [OutcomeEvent.from_span(s) for s in spans]),
+        ("event.to_json_bytes", lambda: [event.to_json_bytes() for event in batch]),
+        ("JSON-lines sink (serialise + one write)", lambda: log.export_events(batch)),
+        ("recent-events sink", lambda: recent.export_events(batch)),
+        ("metrics sink, no MeterProvider (default)", lambda: no_op_metrics.export_events(batch)),
+        ("metrics sink, SDK MeterProvider (OTLP set)", lambda: sdk_metrics.export_events(batch)),
+        ("processor: on_end + whole batch, default sinks", whole_batch),
     ]
-    values = per_call_us(timed, calls)
-    # The sinks were timed per batch: report them per event.
-    values[2] /= len(batch)
-    values[3] /= len(batch)
+    values = [value / len(batch) for value in per_call_us(timed, max(calls // 512, 3))]
     log.shutdown()
+    processor.shutdown()
     return list(zip([label for label, _ in timed], values, strict=True))
 
 
@@ -169,8 +192,8 @@ def main() -> None:
     args = parser.parse_args()
     for label, value in steps(args.calls):
         print(f"{value:8.2f} µs  {label}")
-    print("outcome processor, per span, on its worker thread:")
-    for label, value in outcome_steps(max(args.calls // 10, 100)):
+    print("outcome processor, per event, on its worker thread (batches of 512):")
+    for label, value in outcome_steps(args.calls):
         print(f"{value:8.2f} µs  {label}")
     if args.cprofile:
         agent = oa.agent(**OPTIONS)(plan)

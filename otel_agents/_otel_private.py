@@ -60,6 +60,30 @@ def plain_attributes(span: Any) -> dict[str, Any] | None:
     return dict(inner) if isinstance(inner, dict) else None
 
 
+def finished_attributes(span: Any) -> dict[str, Any] | None:
+    """The plain dict behind a *finished* SDK span's attributes, not copied; else None.
+
+    The SDK makes the mapping immutable when the span ends, so the export thread can read
+    it in place: one copy fewer per outcome. Callers must not change it.
+    """
+    bounded = getattr(span, "_attributes", None)
+    inner = getattr(bounded, "_dict", None)
+    return inner if isinstance(inner, dict) else None
+
+
+def may_have_items(span: Any, name: str) -> bool:
+    """False when the SDK span's ``_events``/``_links`` list is known to be empty.
+
+    ``span.events`` and ``span.links`` copy a locked list twice even when it is empty, as
+    it is for most spans; its length is a plain read.
+    """
+    bounded = getattr(span, name, None)
+    try:
+        return bounded is None or len(bounded) > 0
+    except TypeError:
+        return True
+
+
 def remove_span_processors(provider: Any, processors: Iterable[Any]) -> bool:
     """Detach ``processors`` from an SDK ``TracerProvider``; False if its shape is unknown.
 

@@ -5,8 +5,8 @@ event_id_for(span_context.trace_id, span_context.span_id)   # uuid5, as a string
 
 from __future__ import annotations
 
-import hashlib
 import uuid
+from typing import Any
 
 EVENT_TYPE_OUTCOME = "outcome"
 EVENT_TYPE_PENDING = "pending"
@@ -24,9 +24,24 @@ def event_id_for(trace_id: int, span_id: int, event_type: str = EVENT_TYPE_OUTCO
     Exactly ``uuid.uuid5(namespace, "<trace>-<span>-<type>")``, computed without building
     UUID objects (this runs once per event).
     """
-    name = f"{trace_id:032x}-{span_id:016x}-{event_type}".encode()
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return event_id_from_hex(f"{trace_id:032x}", f"{span_id:016x}", event_type)
+
+
+# The namespace's SHA-1 state, made on first use: hashlib (OpenSSL) is not loaded by
+# ``import otel_agents`` for ids that only the export side computes.
+_namespace_sha1: Any = None
+
+
+def event_id_from_hex(trace_hex: str, span_hex: str, event_type: str = EVENT_TYPE_OUTCOME) -> str:
+    """``event_id_for`` given the ids already in hex (32 and 16 lowercase digits)."""
+    global _namespace_sha1
+    if _namespace_sha1 is None:
+        import hashlib
+
+        _namespace_sha1 = hashlib.sha1(_NAMESPACE_BYTES, usedforsecurity=False)
+    sha = _namespace_sha1.copy()
+    sha.update(f"{trace_hex}-{span_hex}-{event_type}".encode())
+    h = sha.hexdigest()
+    # uuid5: version nibble 5 (char 12), RFC 4122 variant bits in char 16.
+    variant = "89ab"[int(h[16], 16) & 0x3]
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"

@@ -7,12 +7,12 @@ descriptive string, so an event is degraded rather than lost.
 
 from __future__ import annotations
 
-import base64
 import math
 from collections.abc import Mapping, Set
 from typing import Any
 
-import orjson
+# orjson and base64 load on first use: the decorators import this module, and most
+# processes that import otel_agents encode nothing until content capture or export.
 
 TRUNCATION_MARKER = "…[truncated {omitted} chars]"
 _MAX_DEPTH = 8
@@ -45,7 +45,7 @@ def json_safe(
     if isinstance(value, str):
         return truncate_text(value, max_length)
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return truncate_text(base64.b64encode(bytes(value)).decode("ascii"), max_length)
+        return truncate_text(_base64(value), max_length)
     if _depth >= _MAX_DEPTH:
         return "[max depth]"
     seen = _seen if _seen is not None else set()
@@ -103,12 +103,14 @@ def to_attribute_value(value: Any, max_length: int) -> str | bool | int | float 
 
 def dumps_text(value: Any, max_length: int) -> str:
     """JSON-encode an already JSON-safe value to text of at most ``max_length`` chars."""
+    import orjson
+
     return truncate_text(orjson.dumps(value).decode("utf-8"), max_length)
 
 
 def _default(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
+        return _base64(value)
     if isinstance(value, (set, frozenset)):
         return list(value)
     return _safe_repr(value)
@@ -116,7 +118,15 @@ def _default(value: Any) -> Any:
 
 def dumps(value: Any) -> bytes:
     """Encode to compact JSON bytes; never raises (falls back to a full ``json_safe`` pass)."""
+    import orjson
+
     try:
         return orjson.dumps(value, default=_default)
     except (TypeError, orjson.JSONEncodeError):
         return orjson.dumps(json_safe(value, max_length=1 << 20))
+
+
+def _base64(value: bytes | bytearray | memoryview) -> str:
+    import base64
+
+    return base64.b64encode(bytes(value)).decode("ascii")

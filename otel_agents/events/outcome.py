@@ -22,7 +22,12 @@ from opentelemetry.trace import StatusCode
 from otel_agents import _otel_private, semconv
 from otel_agents.events import schema as schema_files
 from otel_agents.events.jsonsafe import dumps, json_safe, truncate_text
-from otel_agents.ids import EVENT_TYPE_OUTCOME, EVENT_TYPE_PENDING, event_id_for
+from otel_agents.ids import (
+    EVENT_TYPE_OUTCOME,
+    EVENT_TYPE_PENDING,
+    event_id_from_hex,
+)
+from otel_agents.ids import event_id_for as event_id_for  # re-exported
 from otel_agents.semconv import (
     ACTION_TYPE,
     CORRELATION_ID,
@@ -194,9 +199,15 @@ class OutcomeEvent:
         metadata: dict[str, Any] = {}
         others: dict[str, Any] = {}
         # One pass over the attributes, dispatching each known key to its field: this runs
-        # once per event on the export thread, so it is kept to dict lookups.
-        source = _attributes_of(span) if attributes is None else attributes
+        # once per event on the export thread, so it is kept to dict lookups. Most known
+        # attributes are strings stored as they are: that case is tested first.
+        source = _attributes_of(span, event_type) if attributes is None else attributes
+        str_fields = _STR_FIELDS
         for key, value in source.items():
+            field = str_fields.get(key)
+            if field is not None and type(value) is str:
+                data[field] = value
+                continue
             target = _DISPATCH.get(key)
             if target is None:
                 if key.startswith(_METADATA_PREFIX):
@@ -237,7 +248,7 @@ class OutcomeEvent:
             data["total_tokens"] = max(
                 data["total_tokens"] or 0, (input_tokens or 0) + (output_tokens or 0)
             )
-        span_events = span.events if events is None else events
+        span_events = _events_of(span) if events is None else events
         if span_events:
             error_message, stack = _exception_details(span_events)
             if data["error_message"] is None and error_message is not None:
@@ -246,16 +257,18 @@ class OutcomeEvent:
             data["events"] = [_event(event, limit) for event in span_events]
         else:
             data["events"] = []
-        links = span.links
+        links = _links_of(span)
         data["links"] = [_link(link) for link in links] if links else []
         if data["tags"] is None:
             data["tags"] = []
         if data["latency_ms"] is None:
             data["latency_ms"] = duration
-        data["event_id"] = event_id_for(ctx.trace_id, ctx.span_id, event_type)
+        trace_hex = f"{ctx.trace_id:032x}"
+        span_hex = f"{ctx.span_id:016x}"
+        data["event_id"] = event_id_from_hex(trace_hex, span_hex, event_type)
         data["event_type"] = event_type
-        data["trace_id"] = f"{ctx.trace_id:032x}"
-        data["span_id"] = f"{ctx.span_id:016x}"
+        data["trace_id"] = trace_hex
+        data["span_id"] = span_hex
         data["parent_span_id"] = f"{parent.span_id:016x}" if parent is not None else None
         data["trace_flags"] = int(ctx.trace_flags)
         data["kind"] = kind.value
@@ -397,6 +410,7 @@ _DISPATCH: dict[str, tuple[str, int]] = {
     GEN_AI_AGENT_DESCRIPTION: ("", -1),
     GEN_AI_TOOL_DESCRIPTION: ("", -1),
 }
+_STR_FIELDS = {key: field for key, (field, how) in _DISPATCH.items() if how == _AS_STR}
 _NAME_FIELD_BY_KIND = {
     semconv.ActionKind.AGENT: "agent_name",
     semconv.ActionKind.TOOL: "tool_name",
@@ -459,11 +473,24 @@ _METADATA_PREFIX = METADATA_PREFIX
 _METADATA_PREFIX_LENGTH = len(_METADATA_PREFIX)
 
 
-def _attributes_of(span: Any) -> dict[str, Any]:
-    plain = _otel_private.plain_attributes(span)
+def _attributes_of(span: Any, event_type: str = EVENT_TYPE_OUTCOME) -> Mapping[str, Any]:
+    # A finished span's attributes no longer change: they are read in place. A running
+    # span's (PENDING event) are copied, since its own thread may still set some.
+    if event_type == EVENT_TYPE_OUTCOME:
+        plain = _otel_private.finished_attributes(span)
+    else:
+        plain = _otel_private.plain_attributes(span)
     if plain is not None:
         return plain
     return dict(span.attributes) if span.attributes else {}
+
+
+def _events_of(span: Any) -> Sequence[Any]:
+    return span.events if _otel_private.may_have_items(span, "_events") else ()
+
+
+def _links_of(span: Any) -> Sequence[Any]:
+    return span.links if _otel_private.may_have_items(span, "_links") else ()
 
 
 def _safe(value: Any, limit: int) -> Any:

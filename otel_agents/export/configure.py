@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics, trace
-from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
-from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
@@ -44,6 +42,9 @@ from otel_agents.instrument import threads as _threads
 from otel_agents.semconv import Status
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
+    from opentelemetry.sdk.metrics.export import MetricExporter
+
     from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 
 _logger = logging.getLogger("otel_agents")
@@ -338,7 +339,12 @@ def _meter_provider(
 
     None means "use the global one" (the app's own, or the no-op default).
     """
-    if target is None or isinstance(metrics.get_meter_provider(), SdkMeterProvider):
+    if target is None:
+        return None  # the SDK's metrics (~20 ms to import) are not needed then
+    from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    if isinstance(metrics.get_meter_provider(), SdkMeterProvider):
         return None
     exporter: MetricExporter
     if target.protocol == "grpc":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final, NamedTuple
 
 from opentelemetry import metrics
 from opentelemetry.metrics import Meter, MeterProvider
@@ -107,19 +107,33 @@ class OutcomeMetrics:
             description="Finished actions that carry a reward",
         )
         self.failed = 0
+        self._identities: dict[_Identity, _IdentityAttributes] = {}
 
     # -- OutcomeSink ---------------------------------------------------------------------
     def export_events(self, events: Sequence[OutcomeEvent]) -> None:
-        """Record every finished event's metrics; never raises into the processor."""
+        """Record a batch's metrics; never raises into the processor.
+
+        Histograms get one ``record`` per value, counters one ``add`` per distinct action
+        identity in the batch; attribute dicts are built once per identity and reused.
+        """
+        counts: dict[int, tuple[_IdentityAttributes, int]] = {}
         for event in events:
-            if event.event_type != EVENT_TYPE_OUTCOME:
-                continue  # an in-flight (PENDING) event has no outcome to count yet
             try:
-                self._record(event)
+                attrs = self._record(event)
             except Exception:
                 self.failed += 1
                 if self.failed == 1:
                     _logger.exception("otel-agents: could not record metrics for an outcome")
+                continue
+            if attrs is not None:
+                seen = counts.get(id(attrs))
+                counts[id(attrs)] = (attrs, 1 if seen is None else seen[1] + 1)
+        for attrs, count in counts.values():
+            try:
+                self._outcomes.add(count, attrs.outcome)
+            except Exception:
+                self.failed += count
+                _logger.exception("otel-agents: could not count outcomes")
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Nothing buffered here: the MeterProvider's reader exports on its own schedule."""
@@ -129,44 +143,86 @@ class OutcomeMetrics:
         """The MeterProvider belongs to whoever created it; nothing to release here."""
 
     # -- internals -----------------------------------------------------------------------
-    def _record(self, event: OutcomeEvent) -> None:
-        base = _base_attributes(event)
-        outcome = {**base, semconv.OUTCOME_STATUS: event.status}
-        self._outcomes.add(1, {**outcome, semconv.OUTCOME_SEVERITY: event.severity})
-
-        duration = self._durations.get(event.operation)
-        if duration is not None and event.duration_ms is not None:
-            attrs = dict(outcome)
-            if event.error_type:
-                attrs[semconv.ERROR_TYPE] = event.error_type
-            duration.record(event.duration_ms / 1000.0, attrs)
-
-        for token_type, count in (("input", event.input_tokens), ("output", event.output_tokens)):
-            if count is not None and count >= 0:
-                self._tokens.record(count, {**base, semconv.GEN_AI_TOKEN_TYPE: token_type})
-
+    def _record(self, event: OutcomeEvent) -> _IdentityAttributes | None:
+        """Record the event's histograms; its attributes, for the batch's counters."""
+        data = event.data()
+        if data["event_type"] != EVENT_TYPE_OUTCOME:
+            return None  # an in-flight (PENDING) event has no outcome to count yet
+        identity = (
+            data["operation"],
+            data["agent_name"],
+            data["tool_name"],
+            data["workflow_name"],
+            data["model"],
+            data["provider"],
+            data["status"],
+            data["severity"],
+            data["error_type"],
+        )
+        attrs = self._identities.get(identity)
+        if attrs is None:
+            attrs = self._attributes_of(identity)
+        duration_ms = data["duration_ms"]
+        duration = self._durations.get(identity[0])
+        if duration is not None and duration_ms is not None:
+            duration.record(duration_ms / 1000.0, attrs.duration)
+        input_tokens, output_tokens = data["input_tokens"], data["output_tokens"]
+        if input_tokens is not None and input_tokens >= 0:
+            self._tokens.record(input_tokens, attrs.input_tokens)
+        if output_tokens is not None and output_tokens >= 0:
+            self._tokens.record(output_tokens, attrs.output_tokens)
         for histogram, value in (
-            (self._cost, event.cost_usd),
-            (self._quality, event.quality_score),
-            (self._confidence, event.confidence_score),
+            (self._cost, data["cost_usd"]),
+            (self._quality, data["quality_score"]),
+            (self._confidence, data["confidence_score"]),
         ):
             if value is not None and value >= 0:
-                histogram.record(value, base)
-        if event.reward is not None:
-            self._reward.add(event.reward, base)
-            self._rewarded.add(1, base)
+                histogram.record(value, attrs.base)
+        reward = data["reward"]
+        if reward is not None:
+            self._reward.add(reward, attrs.base)
+            self._rewarded.add(1, attrs.base)
+        return attrs
+
+    def _attributes_of(self, identity: _Identity) -> _IdentityAttributes:
+        operation, agent, tool, workflow, model, provider, status, severity, error = identity
+        base: _Attributes = {semconv.GEN_AI_OPERATION_NAME: operation}
+        for key, value in (
+            (semconv.GEN_AI_AGENT_NAME, agent),
+            (semconv.GEN_AI_TOOL_NAME, tool),
+            (semconv.GEN_AI_WORKFLOW_NAME, workflow),
+            (semconv.GEN_AI_REQUEST_MODEL, model),
+            (semconv.GEN_AI_PROVIDER_NAME, provider),
+        ):
+            if value:
+                base[key] = value
+        with_status = {**base, semconv.OUTCOME_STATUS: status}
+        duration = dict(with_status)
+        if error:
+            duration[semconv.ERROR_TYPE] = error
+        attrs = _IdentityAttributes(
+            base=base,
+            outcome={**with_status, semconv.OUTCOME_SEVERITY: severity},
+            duration=duration,
+            input_tokens={**base, semconv.GEN_AI_TOKEN_TYPE: "input"},
+            output_tokens={**base, semconv.GEN_AI_TOKEN_TYPE: "output"},
+        )
+        if len(self._identities) >= _MAX_IDENTITIES:
+            self._identities.clear()  # bounded: names are low-cardinality, but not by force
+        self._identities[identity] = attrs
+        return attrs
 
 
-def _base_attributes(event: OutcomeEvent) -> _Attributes:
-    """The low-cardinality identity of an action: operation, names, model, provider."""
-    attrs: _Attributes = {semconv.GEN_AI_OPERATION_NAME: event.operation}
-    for key, value in (
-        (semconv.GEN_AI_AGENT_NAME, event.agent_name),
-        (semconv.GEN_AI_TOOL_NAME, event.tool_name),
-        (semconv.GEN_AI_WORKFLOW_NAME, event.workflow_name),
-        (semconv.GEN_AI_REQUEST_MODEL, event.model),
-        (semconv.GEN_AI_PROVIDER_NAME, event.provider),
-    ):
-        if value:
-            attrs[key] = value
-    return attrs
+_MAX_IDENTITIES = 1024
+# operation, agent, tool, workflow, model, provider, status, severity, error type
+_Identity = tuple[Any, ...]
+
+
+class _IdentityAttributes(NamedTuple):
+    """The attribute dicts of one action identity, built once and reused for every event."""
+
+    base: _Attributes
+    outcome: _Attributes
+    duration: _Attributes
+    input_tokens: _Attributes
+    output_tokens: _Attributes

@@ -10,6 +10,7 @@ sends a PENDING event for each one still running when it gets to it.
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 import os
 import threading
@@ -28,6 +29,11 @@ from otel_agents.export.sessions import stamp_ids
 from otel_agents.ids import EVENT_TYPE_PENDING
 
 _logger = logging.getLogger("otel_agents")
+# A waiting thread gets the GIL only after the switch interval (5 ms) unless the holder
+# releases it: offering it every few events (~0.5 ms of work) keeps an agent thread's
+# wait short while the worker converts a batch.
+_EVENTS_PER_GIL_TURN = 64
+_offer_gil = functools.partial(time.sleep, 0)
 _OPERATION = semconv.GEN_AI_OPERATION_NAME
 _OUTCOME_OPERATIONS = semconv.OUTCOME_OPERATIONS
 _SCOPE = semconv.INSTRUMENTATION_SCOPE
@@ -137,7 +143,13 @@ class OutcomeSpanProcessor(SpanProcessor):
             if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
                 return
         queue = self._queue
-        if len(queue) >= self._max_queue_size and not self._help_export():
+        if (
+            len(queue) >= self._max_queue_size
+            and not self._help_export()
+            # The lock stayed busy: the worker was draining batch after batch (its lock is
+            # not fair), so there is room by now unless it is stuck.
+            and len(queue) >= self._max_queue_size
+        ):
             self._count_drop()
             return
         queue.append(span)
@@ -221,6 +233,8 @@ class OutcomeSpanProcessor(SpanProcessor):
             except Exception:
                 self.failed += 1
                 _logger.exception("otel-agents: could not build an OutcomeEvent from %s", span.name)
+            if not len(batch) % _EVENTS_PER_GIL_TURN:
+                _offer_gil()
         if not batch:
             return
         self.processed += len(batch)

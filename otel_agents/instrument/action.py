@@ -7,8 +7,8 @@ attributes are gathered into one dict and set with one ``set_attributes`` call.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
+import sys
 import time
 from typing import Any
 
@@ -27,8 +27,7 @@ _TIMEOUT = semconv.Status.TIMEOUT.value
 _CANCELLED = semconv.Status.CANCELLED.value
 _SEVERITY_OF = {status.value: sev.value for status, sev in semconv.DEFAULT_SEVERITY.items()}
 _CRITICAL = semconv.Severity.CRITICAL.value
-_CANCELLATION = (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit)
-_TIMEOUTS: tuple[type[BaseException], ...] = (TimeoutError, asyncio.TimeoutError)
+_CANCELLATION = (KeyboardInterrupt, GeneratorExit)
 
 # Additive fields: several record() calls within one action add up (one LLM call each).
 ADDITIVE_ATTRIBUTES = {
@@ -206,9 +205,16 @@ def end_error(action: Action, exc: BaseException) -> None:
 
 def _record_error(action: Action, exc: BaseException) -> None:
     span = action.span
-    if isinstance(exc, _CANCELLATION):
+    # asyncio is not imported for this (~20 ms at start-up): an asyncio exception can
+    # only exist once the application itself has imported asyncio.
+    asyncio = sys.modules.get("asyncio")
+    if isinstance(exc, _CANCELLATION) or (
+        asyncio is not None and isinstance(exc, asyncio.CancelledError)
+    ):
         status = _CANCELLED
-    elif isinstance(exc, _TIMEOUTS):
+    elif isinstance(exc, TimeoutError) or (
+        asyncio is not None and isinstance(exc, asyncio.TimeoutError)  # not builtin in 3.10
+    ):
         status = _TIMEOUT
     else:
         status = _FAILURE

@@ -12,15 +12,18 @@ changes the action's result.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import Span
 
 from otel_agents._state import RUNTIME
 from otel_agents.semconv import ActionKind
+
+if TYPE_CHECKING:
+    import asyncio
 
 Hook = Callable[["ActionCall"], Any]
 _PENDING_TASKS: set[asyncio.Task[Any]] = set()
@@ -83,7 +86,11 @@ async def run_hooks_async(hooks: tuple[Hook, ...], call: ActionCall) -> None:
 
 
 def _schedule(awaitable: Any, hook: Hook) -> None:
+    # Only an application that imported asyncio can have a running loop.
+    asyncio = sys.modules.get("asyncio")
     try:
+        if asyncio is None:
+            raise RuntimeError("no running event loop")
         loop = asyncio.get_running_loop()
     except RuntimeError:
         if inspect.iscoroutine(awaitable):

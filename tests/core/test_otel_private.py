@@ -50,6 +50,25 @@ def test_plain_attributes_reads_the_sdk_span_dict() -> None:
     assert _otel_private.plain_attributes(span) == {"a": 1, "b": "x"}
 
 
+def test_finished_attributes_is_the_sdk_span_dict_itself() -> None:
+    span = _finished_span(a=1, b="x")
+    assert _otel_private.finished_attributes(span) == {"a": 1, "b": "x"}
+    assert _otel_private.finished_attributes(span) is _otel_private.finished_attributes(span)
+
+
+def test_may_have_items_reads_the_length_of_events_and_links() -> None:
+    span = _finished_span()
+    assert not _otel_private.may_have_items(span, "_events")
+    assert not _otel_private.may_have_items(span, "_links")
+    from opentelemetry.sdk.trace import TracerProvider
+
+    with_event = TracerProvider().get_tracer("t").start_span("s")
+    with_event.add_event("e")
+    with_event.end()
+    assert _otel_private.may_have_items(with_event, "_events")
+    assert _otel_private.may_have_items(object(), "_events")  # unknown shape: look
+
+
 def test_remove_span_processors_detaches_only_ours() -> None:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor

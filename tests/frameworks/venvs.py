@@ -77,7 +77,6 @@ def venv_path(name: str) -> Path:
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
         "framework": _requirements(name),
         "project": _project_runtime_deps(),
-        "pth": (REPO_ROOT / "otel_agents_auto.pth").read_text(),
     }
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
     return cache_root() / "framework-venvs" / f"{name}-{digest}"
@@ -110,6 +109,7 @@ def framework_python(name: str) -> Path:
     venv = venv_path(name)
     ready = venv / ".ready"
     if ready.exists():
+        _install_startup_line(venv)
         return venv / "bin" / "python"
     with _file_lock(venv.with_suffix(".lock")):
         if ready.exists():
@@ -131,9 +131,21 @@ def framework_python(name: str) -> Path:
                 f"installing framework group {name!r} failed:\n{exc.stdout[-3000:]}"
                 f"\n{exc.stderr[-3000:]}"
             ) from exc
-        shutil.copy(REPO_ROOT / "otel_agents_auto.pth", _site_packages(venv))
+        (venv / ".site-packages").write_text(str(_site_packages(venv)))
+        _install_startup_line(venv)
         ready.write_text("ok\n")
     return venv / "bin" / "python"
+
+
+def _install_startup_line(venv: Path) -> None:
+    # The start-up line follows the checkout (not part of the venv's key), as pip would
+    # install it with the project.
+    source = REPO_ROOT / "otel_agents_auto.pth"
+    target = Path((venv / ".site-packages").read_text()) / source.name
+    if not target.exists() or target.read_bytes() != source.read_bytes():
+        partial = target.with_name(f".{target.name}.{os.getpid()}")
+        shutil.copy(source, partial)
+        os.replace(partial, target)  # atomic: a run starting meanwhile reads a whole line
 
 
 def framework_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -1,0 +1,114 @@
+"""``import otel_agents`` stays cheap: the SDK, exporters, Kafka, rich and metrics load
+only when first needed (``configure()``, the CLI, a sink). Checked in a fresh interpreter,
+where nothing else has imported them yet."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+#: Module prefixes that must not be loaded by ``import otel_agents`` alone.
+HEAVY = (
+    "opentelemetry.sdk",
+    "opentelemetry.exporter",
+    "opentelemetry.metrics",
+    "opentelemetry.instrumentation",
+    "confluent_kafka",
+    "rich",
+    "otel_agents.export",
+    "otel_agents.analysis",
+    "otel_agents.monitor",
+    "otel_agents.cli",
+    "otel_agents.auto",
+    "asyncio",
+)
+
+
+def _modules_after(code: str, cwd: Path, **env: str) -> list[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    script = textwrap.dedent(code) + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def _heavy(modules: list[str]) -> list[str]:
+    return [m for m in modules if any(m == p or m.startswith(p + ".") for p in HEAVY)]
+
+
+def test_import_otel_agents_loads_no_sdk_exporter_kafka_rich_or_metrics(tmp_path: Path) -> None:
+    modules = _modules_after("import otel_agents", tmp_path)
+    assert "otel_agents" in modules
+    assert _heavy(modules) == []
+
+
+def test_decorating_and_calling_without_an_sdk_loads_nothing_heavy(tmp_path: Path) -> None:
+    code = """
+        import otel_agents as oa
+
+        @oa.agent(name="planner")
+        def plan(task):
+            return task
+
+        @oa.tool
+        def search(q):
+            return q
+
+        assert plan(search("x")) == "x"
+    """
+    assert _heavy(_modules_after(code, tmp_path)) == []
+
+
+def test_configure_loads_the_sdk_when_asked(tmp_path: Path) -> None:
+    # The check above would pass for a package that never exports: this one would not.
+    code = f"""
+        import otel_agents as oa
+        oa.configure(service_name="t", outcome_log={str(tmp_path / "o.jsonl")!r})
+    """
+    modules = _modules_after(code, tmp_path)
+    assert "opentelemetry.sdk.trace" in modules
+    assert "otel_agents.export.processor" in modules
+
+
+def test_auto_flag_loads_nothing_of_ours_until_a_target_is_imported(tmp_path: Path) -> None:
+    # The start-up hook only watches imports: a process that never imports a target
+    # (a CLI tool, pip, a subprocess) must not pay for the package or the SDK.
+    env = {
+        "OTEL_AGENTS_AUTO_INSTRUMENT": "true",
+        "OTEL_AGENTS_TARGETS": "never_imported.agents:*Agent.run",
+        "OTEL_AGENTS_OUTCOME_LOG": str(tmp_path / "o.jsonl"),
+    }
+    modules = _modules_after("pass", tmp_path, **env)
+    assert [m for m in modules if m.startswith(("otel_agents", "opentelemetry"))] == []
+
+
+def test_auto_flag_sets_up_when_the_first_target_is_imported(tmp_path: Path) -> None:
+    (tmp_path / "my_agents.py").write_text(
+        "class PlanAgent:\n    def run(self, task):\n        return task\n"
+    )
+    env = {
+        "OTEL_AGENTS_AUTO_INSTRUMENT": "true",
+        "OTEL_AGENTS_TARGETS": "my_agents:*Agent.run",
+        "OTEL_AGENTS_OUTCOME_LOG": str(tmp_path / "o.jsonl"),
+    }
+    code = """
+        import my_agents
+        assert my_agents.PlanAgent().run("x") == "x"
+        import otel_agents as oa
+        assert oa.force_flush()
+        assert [e.name for e in oa.recent_events()] == ["PlanAgent"]
+    """
+    modules = _modules_after(code, tmp_path, **env)
+    assert "opentelemetry.sdk.trace" in modules
