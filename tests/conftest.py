@@ -1,3 +1,8 @@
 """Fixtures of real components live in plugin modules, one per component."""
 
-pytest_plugins = ["tests.plugins.core", "tests.plugins.kafka", "tests.plugins.ops"]
+pytest_plugins = [
+    "tests.plugins.core",
+    "tests.plugins.kafka",
+    "tests.plugins.ops",
+    "tests.plugins.spark",
+]

@@ -85,6 +85,27 @@ PRESETS: dict[str, Preset] = {
             "tool:smolagents.tools:Tool.__call__+;name=self.name",
         ),
         _preset(
+            "llama-index",
+            "llama-index-core",
+            ("0.14.25", "0.15"),
+            # An agent's run() hands back a handler at once; its steps (LLM turns, tool
+            # calls) run in tasks of the workflow's control loop (llama-index-workflows
+            # 2.26), whose run() spans the whole agent run. Named after the agent.
+            "workflows.runtime.control_loop.runner:_ControlLoopRunner.run;"
+            "name=self.workflow.name|self.workflow.__class__.__name__",
+            "tool:llama_index.core.tools.function_tool:FunctionTool.call;name=self.metadata.name",
+            "tool:llama_index.core.tools.function_tool:FunctionTool.acall;name=self.metadata.name",
+        ),
+        _preset(
+            "ag2",
+            "ag2",
+            ("1.2.1", "1.3"),
+            # ask(), run() and reply continuations all enter this one async context
+            # manager; its span covers the turn driven inside it, tool calls included.
+            "ag2.agent:Agent._turn_scope;name=self.name",
+            "tool:ag2.tools.final.function_tool:FunctionTool.__call__;name=self.name",
+        ),
+        _preset(
             "crewai",
             "crewai",
             ("1.15.0", "1.16"),

@@ -25,6 +25,7 @@ _SUBCOMMANDS: tuple[str, ...] = (
     "feedback",  # issue 6
     "serve",  # issue 12
     "doctor",
+    "analytics",  # issue 14
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,14 @@ def register(subparsers: Any) -> None:
     source.add_argument(
         "--from-beginning", action="store_true", help="read from the start, not from now"
     )
+    source.add_argument(
+        "--from-analytics",
+        action="store_true",
+        help="show the windows `otel-agents analytics run` published on agent-metrics and "
+        "agent-learning instead of recomputing them (Kafka only; falls back when absent)",
+    )
+    source.add_argument("--metrics-topic", default="agent-metrics", help="with --from-analytics")
+    source.add_argument("--learning-topic", default="agent-learning", help="with --from-analytics")
     view = parser.add_argument_group("filters and view")
     view.add_argument("--agent", help="only this agent (agent name or action name)")
     view.add_argument("--workflow", help="only this workflow (name or id)")
@@ -66,6 +75,10 @@ def run(args: argparse.Namespace) -> int:
     from otel_agents.monitor.state import MonitorFilter, MonitorState
 
     one_shot = args.status is not None
+    if args.from_analytics:
+        code = _run_from_analytics(args, one_shot)
+        if code is not None:
+            return code
     try:
         statuses = _statuses(args.outcome, args.status)
         source = _source(args, snapshot=one_shot)
@@ -80,6 +93,47 @@ def run(args: argparse.Namespace) -> int:
     if one_shot:
         return run_status(source, state, as_json=args.json)
     return run_live(source, state, refresh_per_second=args.refresh, duration_s=args.duration)
+
+
+def _run_from_analytics(args: argparse.Namespace, one_shot: bool) -> int | None:
+    """Show the analytics topics; None (after a note) when they cannot be read."""
+    servers = args.bootstrap_servers or os.environ.get("OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS")
+    if not servers:
+        print(
+            "otel-agents monitor: --from-analytics needs Kafka; recomputing from the log",
+            file=sys.stderr,
+        )
+        return None
+    from confluent_kafka import KafkaException
+
+    from otel_agents.monitor.analytics_view import AnalyticsView, run_from_analytics
+    from otel_agents.monitor.kafka_source import KafkaSource
+
+    topics = [args.metrics_topic, args.learning_topic]
+    try:
+        source = KafkaSource(
+            servers, topics, group_id=args.group, snapshot=one_shot, from_beginning=True
+        )
+        present = set(source.existing_topics())
+    except KafkaException as exc:
+        print(f"otel-agents monitor: cannot read Kafka at {servers}: {exc}", file=sys.stderr)
+        return 2
+    if args.metrics_topic not in present:
+        source.close()
+        print(
+            f"otel-agents monitor: no topic {args.metrics_topic} (is the analytics job "
+            "running?); recomputing from the outcome topics",
+            file=sys.stderr,
+        )
+        return None
+    return run_from_analytics(
+        source,
+        AnalyticsView(),
+        one_shot=one_shot,
+        as_json=args.json,
+        refresh_per_second=args.refresh,
+        duration_s=args.duration,
+    )
 
 
 def _statuses(outcome: str | None, status: str | None) -> frozenset[str] | None:

@@ -99,6 +99,11 @@ class KafkaSource:
         if partitions:
             self._consumer.assign(partitions)
 
+    def existing_topics(self) -> list[str]:
+        """Which of this source's topics the cluster has."""
+        metadata = self._consumer.list_topics(timeout=10)
+        return [t for t in self.topics if t in metadata.topics and not metadata.topics[t].error]
+
     def poll(self, timeout: float, max_messages: int = 1000) -> list[bytes]:
         """Values of the messages that arrived, waiting up to ``timeout`` for the first."""
         try:

@@ -23,7 +23,9 @@ CASES = {
     "openai-agents": ("openai_agents_app.py", 2, None),
     "langgraph": ("langgraph_app.py", 2, None),
     "smolagents": ("smolagents_app.py", 2, None),
+    "ag2": ("ag2_app.py", 2, None),
     "crewai": ("crewai_app.py", 1, "weather_crew"),
+    "llama-index": ("llama_index_app.py", 2, None),
 }
 TOOL_SLEEP_MS = 50
 
