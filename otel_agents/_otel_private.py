@@ -110,6 +110,28 @@ def initialize_sdk_from_environment() -> None:
     _initialize_components()
 
 
+def processor_chain_of(span: Any, exporter: Any) -> Any | None:
+    """Where to add a span processor so it sees what ``exporter``'s processor sees.
+
+    The Kafka exporter, when an SDK ``BatchSpanProcessor`` feeds it (the
+    ``OTEL_TRACES_EXPORTER=kafka_outcomes`` route), adds the outcome processor there, so
+    outcomes no longer depend on the batch processor's queue, which drops spans silently
+    when full. Older SDKs hand processors the live span, whose ``_span_processor`` is the
+    provider's chain; newer ones hand a ``ReadableSpan`` copy, and then the global
+    provider is the one if ``exporter`` is among its processors' exporters. Both have a
+    public ``add_span_processor``. None when neither is known.
+    """
+    chain = getattr(span, "_span_processor", None)
+    if callable(getattr(chain, "add_span_processor", None)):
+        return chain
+    provider = _trace_api.get_tracer_provider()
+    if callable(getattr(provider, "add_span_processor", None)) and any(
+        found is exporter for found in span_exporters(provider)
+    ):
+        return provider
+    return None
+
+
 def span_exporters(provider: Any) -> list[Any]:
     """The exporters behind an SDK ``TracerProvider``'s batch/simple span processors.
 

@@ -34,6 +34,8 @@ class EnvVar:
 
 VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("OTEL_AGENTS_OUTCOME_LOG", ".otel-agents/outcomes.jsonl", "path", "the outcome log"),
+    EnvVar("OTEL_AGENTS_OUTCOME_LOG_MAX_BYTES", "104857600", "int", "rotate the log at this size"),
+    EnvVar("OTEL_AGENTS_OUTCOME_LOG_KEEP", "5", "int", "rotated outcome log files kept"),
     EnvVar("OTEL_AGENTS_RECENT_EVENTS", "1000", "int", "size of the recent_events() buffer"),
     EnvVar("OTEL_AGENTS_CAPTURE_CONTENT", "false", "bool", "capture inputs/outputs"),
     EnvVar("OTEL_AGENTS_MAX_VALUE_LENGTH", "4096", "int", "longest captured/metadata value"),
@@ -50,6 +52,7 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("OTEL_AGENTS_KAFKA_FEEDBACK_TOPIC", "agent-feedback", "text", "topic of feedback"),
     EnvVar("OTEL_AGENTS_KAFKA_PRODUCER_CONFIG", "", "json", "librdkafka producer properties"),
     EnvVar("OTEL_AGENTS_KAFKA_PRODUCER_", "", "prefix", "one librdkafka property each"),
+    EnvVar("OTEL_AGENTS_KAFKA_OAUTH_CB", "", "module:function", "SASL OAUTHBEARER token callback"),
     EnvVar("OTEL_AGENTS_KAFKA_SPOOL_DIR", "", "path", "where undelivered records wait"),
     EnvVar("OTEL_AGENTS_KAFKA_SPOOL_MAX_BYTES", "256MiB", "size", "largest spool"),
     EnvVar("OTEL_AGENTS_KAFKA_SPOOL_FSYNC", "interval", "text", "spool durability policy"),
@@ -90,6 +93,12 @@ class Settings:
     )
     outcome_log: Path | None = dataclasses.field(
         default=None, metadata={"env": "OTEL_AGENTS_OUTCOME_LOG"}
+    )
+    outcome_log_max_bytes: int = dataclasses.field(
+        default=100 * 1024 * 1024, metadata={"env": "OTEL_AGENTS_OUTCOME_LOG_MAX_BYTES"}
+    )
+    outcome_log_keep: int = dataclasses.field(
+        default=5, metadata={"env": "OTEL_AGENTS_OUTCOME_LOG_KEEP"}
     )
     recent_events_size: int = dataclasses.field(
         default=1000, metadata={"env": "OTEL_AGENTS_RECENT_EVENTS"}
@@ -150,6 +159,12 @@ class Settings:
         return settings
 
     def _validate(self) -> None:
+        if self.outcome_log_max_bytes < 1024:
+            raise _invalid(
+                "outcome_log_max_bytes", "OTEL_AGENTS_OUTCOME_LOG_MAX_BYTES", "use 1024 or more"
+            )
+        if self.outcome_log_keep < 1:
+            raise _invalid("outcome_log_keep", "OTEL_AGENTS_OUTCOME_LOG_KEEP", "use 1 or more")
         if self.recent_events_size < 0:
             raise _invalid("recent_events_size", "OTEL_AGENTS_RECENT_EVENTS", "use 0 or more")
         if self.max_value_length < 64:

@@ -197,3 +197,21 @@ class FeedbackKind(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+# --- Kafka record headers ----------------------------------------------------------
+#: Schema version of the record's event. A CloudEvents attribute name (lowercase letters
+#: and digits only): CloudEvents SDKs turn Kafka headers into attributes.
+HEADER_SCHEMA_VERSION: Final = "schemaversion"
+#: Written before 0.2; consumers still read it (``schema_version_from_headers``).
+HEADER_SCHEMA_VERSION_LEGACY: Final = "schema-version"
+
+
+def operation_of_span_name(span_name: str) -> str | None:
+    """The outcome operation a span name of ours starts with (``invoke_agent planner``).
+
+    The SDK's attribute limits may evict or cut ``gen_ai.operation.name``; the span name,
+    fixed at decoration time, is out of their reach.
+    """
+    operation = span_name.partition(" ")[0]
+    return operation if operation in OUTCOME_OPERATIONS else None

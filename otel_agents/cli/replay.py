@@ -51,10 +51,23 @@ def run(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         print(f"otel-agents replay: {exc}")
         return 2
+    before = exporter.stats()
     try:
         replayed = exporter.replay(timeout_s=args.timeout)
     finally:
         exporter.shutdown()
+    after = exporter.stats()
     left = len(exporter.spool.pending_segments())
     print(f"replayed {replayed} event(s); {left} segment(s) left in {exporter.spool.directory}")
+    rejected = after.rejected - before.rejected
+    if rejected:
+        print(
+            f"{rejected} event(s) refused by Kafka moved to {exporter.spool.directory}/rejected "
+            "(the reason is logged above and kept in each record's header)"
+        )
+    if after.damaged:
+        print(
+            f"{after.damaged} damaged stretch(es) of the spool skipped (offsets logged above; "
+            f"bytes saved in {exporter.spool.directory}/rejected); every intact record was sent"
+        )
     return 0 if left == 0 else 1

@@ -29,9 +29,11 @@ def summarise_file(path: Path) -> Tallies:
             if not line.strip():
                 continue
             try:
-                summary.add(OutcomeEvent.from_json_bytes(line))
-            except (ValueError, TypeError, KeyError):
+                event = OutcomeEvent.from_json_bytes(line)
+            except (ValueError, TypeError, KeyError, RecursionError):
                 summary.skipped += 1
+                continue
+            summary.add(event)
     return summary
 
 

@@ -73,6 +73,20 @@ def json_safe(
     return truncate_text(_safe_repr(value), max_length)
 
 
+def safe_str(value: Any) -> str:
+    """``str(value)``, or a description of it when its ``__str__`` raises.
+
+    >>> safe_str(object_whose_str_raises)
+    '<MyError: str() raised RuntimeError>'
+    """
+    try:
+        text = str(value)
+        # A str subclass may carry lone surrogates: keep the text, JSON-safe later.
+        return text if type(text) is str else str.__str__(text)
+    except Exception as exc:
+        return f"<{type(value).__qualname__}: str() raised {type(exc).__name__}>"
+
+
 def _safe_repr(value: Any) -> str:
     try:
         return repr(value)
@@ -116,14 +130,39 @@ def _default(value: Any) -> Any:
     return _safe_repr(value)
 
 
+_INT64 = 2**63
+
+
 def dumps(value: Any) -> bytes:
-    """Encode to compact JSON bytes; never raises (falls back to a full ``json_safe`` pass)."""
+    """Encode to compact JSON bytes; never raises.
+
+    The fast path is orjson as is. It refuses lone surrogates (an LLM stream cut
+    mid-emoji) and integers beyond 64 bits; the slow path repairs those and anything else
+    not JSON-safe, so one odd value costs one event a little time, never its batch.
+    """
     import orjson
 
     try:
         return orjson.dumps(value, default=_default)
     except (TypeError, orjson.JSONEncodeError):
-        return orjson.dumps(json_safe(value, max_length=1 << 20))
+        return orjson.dumps(_repaired(json_safe(value, max_length=1 << 20)))
+
+
+def _repaired(value: Any) -> Any:
+    """A JSON-safe value with lone surrogates escaped and huge ints as decimal text."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if -_INT64 <= value < _INT64 else str(value)
+    if isinstance(value, dict):
+        return {_repaired(str(k)): _repaired(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_repaired(item) for item in value]
+    return value
 
 
 def _base64(value: bytes | bytearray | memoryview) -> str:

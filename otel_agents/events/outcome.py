@@ -11,12 +11,13 @@ only; consumers must ignore unknown fields.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import functools
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from opentelemetry.trace import StatusCode
 
 from otel_agents import _otel_private, semconv
@@ -80,6 +81,70 @@ SCHEMA_VERSION = "1.0"
 CLOUDEVENTS_TYPE = "otel_agents.outcome.v1"
 DATA_SCHEMA = "urn:otel-agents:schema:outcome-event:1"
 CONTENT_TYPE = "application/json"
+
+
+def field_type_errors(data: Mapping[str, Any]) -> list[str]:
+    """Names of the fields of ``data`` whose JSON type the published schema does not allow.
+
+    Missing and null fields are not errors here (readers treat them as absent).
+
+    >>> field_type_errors({"duration_ms": "slow", "name": "planner"})
+    ['duration_ms']
+    """
+    allowed = _field_types()
+    return [
+        name
+        for name, value in data.items()
+        if value is not None
+        and name in allowed
+        and not (isinstance(value, allowed[name]) and not isinstance(value, bool))
+        and not (isinstance(value, bool) and bool in allowed[name])
+    ]
+
+
+@functools.cache
+def _field_types() -> dict[str, tuple[type, ...]]:
+    """Python types of each ``data`` field, read once from the shipped JSON Schema."""
+    python = {
+        "string": (str,),
+        "integer": (int,),
+        "number": (int, float),
+        "boolean": (bool,),
+        "array": (list, tuple),
+        "object": (dict,),
+        "null": (),
+    }
+    properties = load_schema()["properties"]["data"]["properties"]
+    types: dict[str, tuple[type, ...]] = {}
+    for name, spec in properties.items():
+        declared = spec.get("type", "string" if "enum" in spec else None)
+        if declared is None:
+            continue
+        names = declared if isinstance(declared, list) else [declared]
+        types[name] = tuple(t for n in names for t in python.get(n, ()))
+    return types
+
+
+def schema_version_from_headers(
+    headers: Iterable[tuple[str, bytes | str | None]] | None,
+) -> str | None:
+    """The schema version a Kafka record's headers declare (either header name), or None.
+
+    >>> schema_version_from_headers(message.headers())
+    '1.0'
+    """
+    legacy = None
+    for name, value in headers or ():
+        if value is None:
+            continue
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        if name == semconv.HEADER_SCHEMA_VERSION:
+            return text
+        if name == semconv.HEADER_SCHEMA_VERSION_LEGACY:
+            legacy = text
+    return legacy
+
+
 _DEFAULT_MAX_VALUE = 8192
 
 
@@ -230,9 +295,17 @@ class OutcomeEvent:
                 )
         ctx = span.context
         parent = span.parent
-        operation = data["operation"] or OPERATION_INVOKE_AGENT
+        operation = data["operation"]
+        from_name = semconv.operation_of_span_name(span.name)
+        if operation not in KIND_BY_OPERATION and from_name is not None:
+            # Evicted or cut by the SDK's attribute limits: the span name still says it.
+            operation = from_name
+            data[_NAME_FIELD_BY_KIND[KIND_BY_OPERATION[operation]]] = span.name.partition(" ")[2]
+        operation = operation or OPERATION_INVOKE_AGENT
         kind = KIND_BY_OPERATION.get(operation, semconv.ActionKind.AGENT)
         name = data[_NAME_FIELD_BY_KIND[kind]] or span.name
+        if from_name is not None and len(name) < len(span.name.partition(" ")[2]):
+            name = span.name.partition(" ")[2]  # the name attribute was cut
         start_ns: int = span.start_time or 0
         end_ns: int | None = span.end_time if event_type == EVENT_TYPE_OUTCOME else None
         duration = (end_ns - start_ns) / 1e6 if end_ns else None
@@ -297,12 +370,23 @@ class OutcomeEvent:
         missing = [name for name in _REQUIRED if not isinstance(data.get(name), str)]
         if missing:
             raise ValueError(f"not an OutcomeEvent: missing {', '.join(missing)}")
-        values = {name: data.get(name, _EMPTY_DEFAULTS.get(name)) for name in FIELD_NAMES}
+        wrong = field_type_errors(data)
+        if wrong:
+            raise ValueError(f"not an OutcomeEvent: wrong type of {', '.join(wrong)}")
+        values = {name: data.get(name) for name in FIELD_NAMES}
+        for name, empty in _EMPTY_DEFAULTS.items():
+            if values.get(name) is None:
+                values[name] = copy.copy(empty)
         return cls(values)
 
     @classmethod
     def from_json_bytes(cls, payload: bytes | str) -> OutcomeEvent:
-        return cls.from_dict(json.loads(payload))
+        """Parse one JSON document; ``ValueError`` for anything that is not an OutcomeEvent.
+
+        orjson, not ``json``: it refuses nesting deeper than 1024 levels with a
+        ``ValueError`` where ``json`` recurses until ``RecursionError``.
+        """
+        return cls.from_dict(orjson.loads(payload))
 
     # -- output --------------------------------------------------------------
     @property

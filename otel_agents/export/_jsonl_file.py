@@ -1,15 +1,19 @@
 """An append-only JSON-lines file: the outcome log and the feedback log both use it.
 
 Each batch is written in one ``write`` and flushed, so a follower (``otel-agents monitor``)
-never sees half a record. Past ``max_bytes`` the file is rotated once to ``<name>.1`` so
-disk use stays bounded; ``close()`` fsyncs.
+never sees half a record. Past ``max_bytes`` the file is rotated to ``<name>.1`` (older
+ones shift to ``.2`` … ``.<keep>``; the oldest is deleted), so disk use stays bounded at
+about ``(keep + 1) * max_bytes``; rotations and the records deleted with old files are
+counted. ``close()`` fsyncs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
+import weakref
 from pathlib import Path
 from typing import IO
 
@@ -23,38 +27,141 @@ class JsonLinesFile:
     log.append(b'{"a":1}\\n', records=1)
     """
 
-    def __init__(self, path: Path, what: str, max_bytes: int = 100 * 1024 * 1024) -> None:
+    def __init__(
+        self, path: Path, what: str, max_bytes: int = 100 * 1024 * 1024, keep: int = 1
+    ) -> None:
         self.path = path
         self._what = what
         self._max_bytes = max_bytes
+        self._keep = max(1, keep)
         self._lock = threading.Lock()
         self._file: IO[bytes] | None = None
         self.written = 0
         self.failed = 0
+        self.rotations = 0
+        self._failing = False
+        #: Records of this process that left the disk with the oldest rotated file.
+        self.rotated_away = 0
+        # Records this process wrote into the live file and each rotated one (newest first).
+        self._records_in: list[int] = [0]
+        _FILES.add(self)
+
+    # A fork copies the lock as it is: taken by a writing thread that does not exist in
+    # the child, it would hang the child's first write or flush forever. So fork waits
+    # for the lock (no write is then half done), and the child gets a fresh one.
+    def _before_fork(self) -> None:
+        self._lock.acquire()
+
+    def _after_fork_in_parent(self) -> None:
+        self._lock.release()
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()
 
     def append(self, lines: bytes, records: int) -> bool:
-        """Write ``records`` complete lines; False (counted and logged) if the disk refused."""
+        """Write ``records`` complete lines; False (counted, logged once) if the disk refused.
+
+        Unbuffered: a refused write (disk full) leaves no bytes queued in a buffer to merge
+        with later lines; a line cut short by it is ended with a newline before the next
+        write, so readers see one malformed line and every later event whole.
+        """
         with self._lock:
+            done = 0
             try:
                 if self._file is None:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
-                    self._file = open(self.path, "ab")  # noqa: SIM115 - kept open across writes
-                self._file.write(lines)
-                self._file.flush()
+                    self._file = open(self.path, "ab", buffering=0)  # noqa: SIM115 - kept open
+                    if self._failing:
+                        # Only after our own failed write: another process's write in
+                        # progress also looks like a line without its newline.
+                        self._end_torn_line()
+                view = memoryview(lines)
+                while done < len(lines):
+                    done += self._file.write(view[done:]) or 0
                 self.written += records
+                self._records_in[0] += records
+                if self._failing:
+                    self._failing = False
+                    _logger.warning(
+                        "otel-agents: the %s %s is writable again; %d record(s) were lost "
+                        "while it was not (counted in stats())",
+                        self._what,
+                        self.path,
+                        self.failed,
+                    )
                 if self._file.tell() > self._max_bytes:
                     self._rotate()
                 return True
-            except OSError:
-                self.failed += records
-                _logger.exception("otel-agents: could not write the %s %s", self._what, self.path)
+            except OSError as exc:
+                whole = lines.count(b"\n", 0, done)  # lines that did reach the file
+                self.written += whole
+                self._records_in[0] += whole
+                self.failed += records - whole
+                self._close_quietly()  # reopened, and a cut line ended, on the next write
+                if not self._failing:
+                    self._failing = True
+                    _logger.error(
+                        "otel-agents: could not write the %s %s (%s); records are counted as "
+                        "failed until it is writable again (logged once)",
+                        self._what,
+                        self.path,
+                        exc,
+                    )
                 return False
+
+    def _end_torn_line(self) -> None:
+        assert self._file is not None
+        size = os.fstat(self._file.fileno()).st_size
+        if size:
+            with open(self.path, "rb") as reader:
+                reader.seek(size - 1)
+                if reader.read(1) != b"\n":
+                    self._file.write(b"\n")
+
+    def _close_quietly(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
+
+    def count_failure(self, why: str) -> None:
+        """One record could not be written: counted, and logged the first time."""
+        with self._lock:
+            self.failed += 1
+            first = self.failed == 1
+        if first:
+            _logger.error("otel-agents: %s; not written to the %s %s", why, self._what, self.path)
 
     def _rotate(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
-        os.replace(self.path, self.path.with_name(self.path.name + ".1"))
+        for n in range(self._keep, 0, -1):
+            older = self._rotated(n)
+            if n == self._keep:
+                if older.exists():
+                    older.unlink()
+                    gone = self._records_in[n] if n < len(self._records_in) else 0
+                    self.rotated_away += gone
+                    if self.rotated_away == gone and gone:
+                        _logger.warning(
+                            "otel-agents: the %s rotated away its oldest file (%d records); "
+                            "%d file(s) of %d bytes are kept: raise OTEL_AGENTS_OUTCOME_LOG_KEEP "
+                            "or OTEL_AGENTS_OUTCOME_LOG_MAX_BYTES to keep more",
+                            self._what,
+                            gone,
+                            self._keep,
+                            self._max_bytes,
+                        )
+                continue
+            if older.exists():
+                os.replace(older, self._rotated(n + 1))
+        os.replace(self.path, self._rotated(1))
+        self._records_in = [0, *self._records_in][: self._keep + 1]
+        self.rotations += 1
+
+    def _rotated(self, n: int) -> Path:
+        return self.path.with_name(f"{self.path.name}.{n}")
 
     def flush(self) -> None:
         with self._lock:
@@ -73,3 +180,32 @@ class JsonLinesFile:
             finally:
                 self._file.close()
                 self._file = None
+
+
+_FILES: weakref.WeakSet[JsonLinesFile] = weakref.WeakSet()
+
+
+_HELD: list[JsonLinesFile] = []
+
+
+def _before_fork() -> None:
+    _HELD[:] = list(_FILES)
+    for log in _HELD:
+        log._before_fork()
+
+
+def _after_fork_in_parent() -> None:
+    for log in _HELD:
+        log._after_fork_in_parent()
+    _HELD.clear()
+
+
+def _after_fork_in_child() -> None:
+    for log in _HELD:
+        log._after_fork_in_child()
+    _HELD.clear()
+
+
+os.register_at_fork(
+    before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child
+)

@@ -27,6 +27,7 @@ from otel_agents._state import RUNTIME
 from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings
 from otel_agents.errors import ConfigurationError
 from otel_agents.events.outcome import OutcomeEvent
+from otel_agents.export import _exit_flush
 from otel_agents.export.foreign import ForeignSpans
 from otel_agents.export.foreign.content import ContentPolicy
 from otel_agents.export.jsonl import JsonLinesOutcomeLog
@@ -97,8 +98,21 @@ class Telemetry:
             "caller_exports": self.processor.caller_exports,
             "queued": self.processor.queued,
             "internal_errors": RUNTIME.internal_errors,
+            "sink_failures": self._sink_failures(),
+            "outcome_log_rotations": self.outcome_log.rotations if self.outcome_log else 0,
+            "outcome_log_rotated_away": self.outcome_log.rotated_away if self.outcome_log else 0,
             **self.processor.rollup_stats(),
         }
+
+    def _sink_failures(self) -> int:
+        """Events some sink could not keep (disk refused, unserialisable, Kafka spool full)."""
+        total = 0
+        for sink in self.processor.sinks:
+            stats = getattr(sink, "stats", None)
+            dropped = getattr(stats(), "dropped", None) if callable(stats) else None
+            failed = dropped if isinstance(dropped, int) else getattr(sink, "failed", 0)
+            total += failed if isinstance(failed, int) else 0
+        return total
 
     def force_flush(self, timeout_millis: int = 10000) -> bool:
         """Export everything finished so far (outcomes and, if set, OTLP spans)."""
@@ -210,14 +224,18 @@ def configure(
         # Under opentelemetry-instrument with OTEL_TRACES_EXPORTER=...,kafka_outcomes the
         # SDK already holds our Kafka exporter: feed it instead of opening a second producer.
         kafka_sink = _existing_kafka_exporter(provider) or _kafka_sink(
-            settings, kafka_producer_config, spool_dir
+            settings, kafka_bootstrap_servers, kafka_topic, kafka_producer_config, spool_dir
         )
         if kafka_sink is not None:
             outcome_sinks.append(kafka_sink)
         outcome_sinks.extend(sinks)
         log: JsonLinesOutcomeLog | None = None
         if settings.outcome_log is not None or (kafka_sink is None and not list(sinks)):
-            log = JsonLinesOutcomeLog(settings.outcome_log or DEFAULT_OUTCOME_LOG)
+            log = JsonLinesOutcomeLog(
+                settings.outcome_log or DEFAULT_OUTCOME_LOG,
+                max_bytes=settings.outcome_log_max_bytes,
+                keep=settings.outcome_log_keep,
+            )
             outcome_sinks.append(log)
 
         # Metrics are recorded from finished outcomes on the processor's thread.
@@ -260,7 +278,11 @@ def configure(
             settings, provider, processor, recent, log, owns_provider, extra, meter_provider
         )
         _current.kafka_exporter = kafka_sink
-        atexit.register(_current.shutdown)
+        # The module's shutdown(), not the Telemetry's: it marks the flush as under way, so
+        # a SIGTERM arriving meanwhile waits for it (and it is a no-op once shut down).
+        atexit.unregister(shutdown)
+        atexit.register(shutdown)
+        _exit_flush.install(shutdown)
         return _current
 
 
@@ -369,6 +391,8 @@ def _meter_provider(
 
 def _kafka_sink(
     settings: Settings,
+    bootstrap_servers: str | None,
+    topic: str | None,
     producer_config: Mapping[str, Any] | None,
     spool_dir: str | Path | None,
 ) -> KafkaOutcomeExporter | None:
@@ -377,11 +401,14 @@ def _kafka_sink(
     # Imported only when Kafka is configured: confluent-kafka costs ~40 ms to import.
     from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 
+    # Only what was passed to configure() goes in as an argument: the exporter reads the
+    # rest from the environment itself, so an error names the variable the user set.
     return KafkaOutcomeExporter(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        topic=settings.kafka_topic,
+        bootstrap_servers=bootstrap_servers,
+        topic=topic,
         producer_config=producer_config,
         spool_dir=spool_dir,
+        _argument_prefix="kafka_",
     )
 
 
@@ -397,10 +424,11 @@ def shutdown() -> None:
         if _current is None:
             return
         telemetry, _current = _current, None
-        atexit.unregister(telemetry.shutdown)
-        telemetry.shutdown()
-        if not telemetry.owns_provider:
-            _detach_processor(telemetry)
+        with _exit_flush.flushing():
+            telemetry.shutdown()
+        # Even from a provider we created: it stays the global one (OpenTelemetry allows
+        # setting it once), and a new configure() attaches to it again.
+        _detach_processor(telemetry)
         RUNTIME.use_tracer_provider(None)
         redaction.use_policy(None)
         _threads.uninstall()  # configure() installed it; the host's pools are theirs again

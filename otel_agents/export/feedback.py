@@ -28,7 +28,7 @@ from otel_agents._state import RUNTIME
 from otel_agents.events.feedback import (
     FeedbackEvent,
 )
-from otel_agents.events.jsonsafe import truncate_text
+from otel_agents.events.jsonsafe import safe_str, truncate_text
 from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.export import feedback_routes
 from otel_agents.ids import event_id_for
@@ -109,7 +109,7 @@ def build_feedback_event(
     user_id: str | None = None,
 ) -> FeedbackEvent:
     """The FeedbackEvent ``feedback()`` would send, without sending it."""
-    kind_text = str(getattr(kind, "value", kind)).lower()
+    kind_text = safe_str(getattr(kind, "value", kind)).lower()
     if kind_text not in {k.value for k in FeedbackKind}:
         raise ValueError(
             f"feedback kind {kind!r}: use one of positive, negative, correction, suggestion"
@@ -296,4 +296,4 @@ def _now() -> str:
 
 
 def _text(value: Any, limit: int = _TEXT_LIMIT) -> str | None:
-    return None if value is None else truncate_text(str(value), limit)
+    return None if value is None else truncate_text(safe_str(value), limit)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import orjson
 
+from otel_agents import semconv
 from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings
 from otel_agents.events.feedback import FeedbackEvent
 from otel_agents.export._jsonl_file import JsonLinesFile
@@ -228,7 +229,7 @@ class _KafkaRoute:
 def _headers(event: FeedbackEvent) -> list[tuple[str, str | bytes | None]]:
     headers: list[tuple[str, str | bytes | None]] = [
         ("content-type", b"application/cloudevents+json; charset=UTF-8"),
-        ("schema-version", event.schema_version.encode()),
+        (semconv.HEADER_SCHEMA_VERSION, event.schema_version.encode()),
     ]
     if event.traceparent is not None:
         headers.insert(0, ("traceparent", event.traceparent.encode()))

@@ -1,7 +1,9 @@
 """The embedded default: OutcomeEvents as JSON lines in a local file.
 
 One event per line (the CloudEvents JSON form), appended. When the file passes
-``max_bytes`` it is rotated once to ``<name>.1`` so disk use stays bounded. Lines are
+``max_bytes`` it is rotated to ``<name>.1`` … ``<name>.<keep>`` so disk use stays bounded
+(``OTEL_AGENTS_OUTCOME_LOG_MAX_BYTES``, ``OTEL_AGENTS_OUTCOME_LOG_KEEP``); events deleted
+with the oldest file are counted in ``Telemetry.stats()``. Lines are
 flushed to the OS after every batch and fsync'ed at shutdown.
 """
 
@@ -21,9 +23,20 @@ class JsonLinesOutcomeLog:
     sink = JsonLinesOutcomeLog(".otel-agents/outcomes.jsonl")
     """
 
-    def __init__(self, path: str | os.PathLike[str], max_bytes: int = 100 * 1024 * 1024) -> None:
-        self._file = JsonLinesFile(Path(path), "outcome log", max_bytes)
+    def __init__(
+        self, path: str | os.PathLike[str], max_bytes: int = 100 * 1024 * 1024, keep: int = 1
+    ) -> None:
+        self._file = JsonLinesFile(Path(path), "outcome log", max_bytes, keep)
         self.path = self._file.path
+
+    @property
+    def rotations(self) -> int:
+        return self._file.rotations
+
+    @property
+    def rotated_away(self) -> int:
+        """Events of this process deleted with the oldest rotated file."""
+        return self._file.rotated_away
 
     @property
     def written(self) -> int:
@@ -34,7 +47,15 @@ class JsonLinesOutcomeLog:
         return self._file.failed
 
     def export_events(self, events: Sequence[OutcomeEvent]) -> None:
-        self._file.append(b"".join(event.to_json_bytes() + b"\n" for event in events), len(events))
+        lines: list[bytes] = []
+        for event in events:
+            # One by one: an event that cannot be written must not take its batch along.
+            try:
+                lines.append(event.to_json_bytes() + b"\n")
+            except Exception as exc:
+                self._file.count_failure(f"an event could not be serialised ({exc!r})")
+        if lines:
+            self._file.append(b"".join(lines), len(lines))
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         self._file.flush()

@@ -16,7 +16,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from opentelemetry.context import Context
@@ -87,6 +87,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         self.pending_superseded = 0
         self._wake = threading.Event()
         self._export_lock = threading.Lock()
+        self._held_for_fork = False
         self._shutdown = False
         self.processed = 0
         self.dropped = 0
@@ -138,9 +139,13 @@ class OutcomeSpanProcessor(SpanProcessor):
         self._started.append(span)
 
     def on_end(self, span: ReadableSpan) -> None:
+        if self._shutdown:
+            return  # still attached to a provider we could not detach from: hold nothing
         if self._tree is None:
             attributes = span.attributes
-            if not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS:
+            if (
+                not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS
+            ) and not _is_ours(span):
                 return
         queue = self._queue
         if (
@@ -327,8 +332,19 @@ class OutcomeSpanProcessor(SpanProcessor):
         worker.start()
         return worker
 
+    def _before_fork(self) -> None:
+        # No export in flight while the process is copied: a sink's own lock (the recent
+        # buffer's, the log's) is then free in the child. Bounded, so fork never hangs.
+        self._held_for_fork = self._export_lock.acquire(timeout=2.0)
+
+    def _after_fork_in_parent(self) -> None:
+        if self._held_for_fork:
+            self._held_for_fork = False
+            self._export_lock.release()
+
     def _after_fork_in_child(self) -> None:
         # Threads do not survive fork: the child needs its own worker and a fresh lock.
+        self._held_for_fork = False
         self._queue = collections.deque()
         self._started = collections.deque()
         self._wake = threading.Event()
@@ -349,14 +365,33 @@ class OutcomeSpanProcessor(SpanProcessor):
             )
 
 
+def _is_ours(span: ReadableSpan) -> bool:
+    """An action span of ours whose operation attribute the SDK's limits evicted or cut."""
+    scope = span.instrumentation_scope
+    return (
+        scope is not None
+        and scope.name == _SCOPE
+        and semconv.operation_of_span_name(span.name) is not None
+    )
+
+
 def _register_fork_handler(processor: OutcomeSpanProcessor) -> None:
     if not hasattr(os, "register_at_fork"):
         return
-    ref = weakref.WeakMethod(processor._after_fork_in_child)
+    before = weakref.WeakMethod(processor._before_fork)
+    parent = weakref.WeakMethod(processor._after_fork_in_parent)
+    child = weakref.WeakMethod(processor._after_fork_in_child)
 
-    def _after_fork() -> None:
-        method: Any = ref()
-        if method is not None:
-            method()
+    def call(ref: weakref.WeakMethod[Any]) -> Callable[[], None]:
+        def run() -> None:
+            method: Any = ref()
+            if method is not None:
+                method()
 
-    os.register_at_fork(after_in_child=_after_fork)
+        return run
+
+    # Registered in this order, "before" hooks run in reverse: ours after the log's,
+    # which is fine (the log's lock is taken without ours held, and briefly).
+    os.register_at_fork(
+        before=call(before), after_in_parent=call(parent), after_in_child=call(child)
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import collections
+import os
 import threading
+import weakref
 from collections.abc import Sequence
 
 from otel_agents.events.outcome import OutcomeEvent
@@ -18,6 +20,13 @@ class RecentEvents:
 
     def __init__(self, maxlen: int = 1000) -> None:
         self._events: collections.deque[OutcomeEvent] = collections.deque(maxlen=maxlen)
+        self._lock = threading.Lock()
+        # A query on another thread may hold the lock at fork: the child needs its own.
+        # Weakly: the buffer must not live on after its configure() is shut down.
+        ref = weakref.WeakMethod(self._fresh_lock_in_child)
+        os.register_at_fork(after_in_child=lambda: (method := ref()) and method())
+
+    def _fresh_lock_in_child(self) -> None:
         self._lock = threading.Lock()
 
     def export_events(self, events: Sequence[OutcomeEvent]) -> None:

@@ -232,7 +232,10 @@ class RunTree:
         pending = self._pending.pop(span.context.span_id, None)
         scope = span.instrumentation_scope
         if scope is not None and scope.name == _OURS:
-            if attributes.get(_OPERATION) in _OUTCOME_OPERATIONS:
+            # Or by its name, when the SDK's attribute limits evicted or cut the operation.
+            if attributes.get(_OPERATION) in _OUTCOME_OPERATIONS or (
+                semconv.operation_of_span_name(span.name) is not None
+            ):
                 return self._ours(span, attributes, pending)
             return self._forward(span, pending)
         mapped = self.adapters.map(attributes, span.name) if self.adapters else None

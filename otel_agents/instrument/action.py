@@ -18,6 +18,7 @@ from opentelemetry.trace import Span, StatusCode
 
 from otel_agents import semconv
 from otel_agents._state import RUNTIME
+from otel_agents.events.jsonsafe import safe_str
 from otel_agents.semconv import ActionKind
 
 _SUCCESS = semconv.Status.SUCCESS.value
@@ -221,8 +222,10 @@ def _record_error(action: Action, exc: BaseException) -> None:
     severity = _SEVERITY_OF[status]
     if RUNTIME.critical_exceptions and isinstance(exc, RUNTIME.critical_exceptions):
         severity = _CRITICAL
+    # First, so nothing below (a broken __str__, a full span) can leave it SUCCESS.
+    action.status = status
     error_type = qualified_name(type(exc))
-    message = str(exc)
+    message = safe_str(exc)
     attributes: dict[str, Any] = {
         semconv.OUTCOME_STATUS: status,
         semconv.OUTCOME_SEVERITY: severity,
@@ -235,9 +238,14 @@ def _record_error(action: Action, exc: BaseException) -> None:
         attributes[semconv.OUTCOME_STEPS_FAILED] = action.steps_failed
     span.set_attributes(attributes)
     if status != _CANCELLED:
-        span.record_exception(exc)
         span.set_status(StatusCode.ERROR, f"{error_type}: {message}" if message else error_type)
-    action.status = status
+        try:
+            span.record_exception(exc)
+        except Exception:  # the SDK calls str(exc) itself
+            span.add_event(
+                semconv.EVENT_EXCEPTION,
+                {semconv.EXCEPTION_TYPE: error_type, semconv.EXCEPTION_MESSAGE: message},
+            )
     _count_step(action, status)
 
 

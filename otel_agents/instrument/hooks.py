@@ -6,8 +6,8 @@
 
 Hooks may be plain functions or coroutine functions. Async hooks are awaited inside async
 actions; inside sync actions they are scheduled on the running event loop if there is
-one, else skipped (logged once). A hook that raises is logged once and counted; it never
-changes the action's result.
+one, else skipped (logged once). A hook that raises (``SystemExit`` included) is logged
+once and counted; it never changes the action's result.
 """
 
 from __future__ import annotations
@@ -65,13 +65,19 @@ def remove_hook(hook: Hook) -> None:
     RUNTIME.post_hooks = tuple(h for h in RUNTIME.post_hooks if h is not hook)
 
 
+#: What a hook may raise without touching the agent call. ``SystemExit`` too: a hook that
+#: calls ``sys.exit()`` must not end the agent's run. ``KeyboardInterrupt`` is left alone:
+#: it is the user's Ctrl-C, which only happened to arrive while a hook ran.
+_HOOK_ERRORS = (Exception, SystemExit)
+
+
 def run_hooks_sync(hooks: tuple[Hook, ...], call: ActionCall) -> None:
     for hook in hooks:
         try:
             outcome = hook(call)
             if inspect.isawaitable(outcome):
                 _schedule(outcome, hook)
-        except Exception as exc:
+        except _HOOK_ERRORS as exc:
             RUNTIME.report_internal_error(f"hook {_hook_name(hook)}", exc)
 
 
@@ -81,7 +87,7 @@ async def run_hooks_async(hooks: tuple[Hook, ...], call: ActionCall) -> None:
             outcome = hook(call)
             if inspect.isawaitable(outcome):
                 await outcome
-        except Exception as exc:
+        except _HOOK_ERRORS as exc:
             RUNTIME.report_internal_error(f"hook {_hook_name(hook)}", exc)
 
 

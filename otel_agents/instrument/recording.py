@@ -18,7 +18,7 @@ from typing import Any
 
 from otel_agents import semconv
 from otel_agents._state import RUNTIME
-from otel_agents.events.jsonsafe import to_attribute_value, truncate_text
+from otel_agents.events.jsonsafe import safe_str, to_attribute_value, truncate_text
 from otel_agents.ids import event_id_for
 from otel_agents.instrument import redaction
 from otel_agents.instrument.action import ADDITIVE_ATTRIBUTES, CURRENT_ACTION, Action
@@ -44,6 +44,25 @@ RESULT_FIELDS = frozenset(
 _ALIASES = {"tokens_used": "total_tokens", "confidence": "confidence_score"}
 _STATUS_VALUES = {s.value for s in Status}
 _SEVERITY_VALUES = {s.value for s in Severity}
+#: Our own bounds, well inside the SDK's default span limits (128 attributes): tags and
+#: metadata can never push the identifying attributes out of a span.
+MAX_TAGS = 32
+MAX_TAG_LENGTH = 256
+MAX_METADATA_KEYS = 100
+MAX_METADATA_KEY_LENGTH = 128
+
+
+def bounded_tags(tags: Iterable[Any]) -> tuple[str, ...]:
+    """At most ``MAX_TAGS`` tags, each cut to ``MAX_TAG_LENGTH`` characters."""
+    out: list[str] = []
+    for tag in tags:
+        if len(out) >= MAX_TAGS:
+            RUNTIME.report_internal_error(
+                f"tags: more than {MAX_TAGS}; the rest dropped", ValueError("too many tags")
+            )
+            break
+        out.append(truncate_text(safe_str(tag), MAX_TAG_LENGTH))
+    return tuple(out)
 
 
 def record(
@@ -123,31 +142,33 @@ def outcome_attributes(action: Action, fields: Mapping[str, Any]) -> dict[str, A
             continue
         name = _ALIASES.get(raw_name, raw_name)
         if name in ADDITIVE_ATTRIBUTES:
-            number = _finite_number(value, name)
+            number = _count(value, name)
             if number is None:
                 continue
             totals = action.totals
             if totals is None:
                 totals = action.totals = {}
             total = totals.get(name, 0) + number
+            if total > _INT64_MAX:  # a sum of many large counts: stays a valid attribute
+                continue
             totals[name] = total
             attributes[ADDITIVE_ATTRIBUTES[name]] = (
                 int(total) if name.endswith("tokens") else float(total)
             )
         elif name == "status":
-            text = str(getattr(value, "value", value)).upper()
+            text = safe_str(getattr(value, "value", value)).upper()
             if text in _STATUS_VALUES:
                 action.status = text
             else:
                 RUNTIME.report_internal_error("record(status=...)", ValueError(value))
         elif name == "severity":
-            text = str(getattr(value, "value", value)).upper()
+            text = safe_str(getattr(value, "value", value)).upper()
             if text in _SEVERITY_VALUES:
                 attributes[semconv.OUTCOME_SEVERITY] = text
         elif name in _SCALAR_ATTRIBUTES:
             attributes[_SCALAR_ATTRIBUTES[name]] = _scalar(value, name)
         elif name == "tags":
-            attributes[semconv.TAGS] = tuple(str(tag) for tag in value)
+            attributes[semconv.TAGS] = bounded_tags(value)
         elif name == "metadata":
             attributes.update(metadata_attributes(value))
     return {key: val for key, val in attributes.items() if val is not None}
@@ -162,8 +183,14 @@ def metadata_attributes(metadata: Mapping[str, Any]) -> dict[str, Any]:
     except Exception as exc:
         RUNTIME.report_internal_error("metadata (not a mapping)", exc)
         return out
+    if len(items) > MAX_METADATA_KEYS:
+        RUNTIME.report_internal_error(
+            f"metadata: more than {MAX_METADATA_KEYS} keys; the rest dropped",
+            ValueError(f"{len(items)} metadata keys"),
+        )
+        items = items[:MAX_METADATA_KEYS]
     for key, value in items:
-        key_text = str(key)
+        key_text = truncate_text(safe_str(key), MAX_METADATA_KEY_LENGTH)
         if redaction.is_secret_key(key_text):
             out[semconv.METADATA_PREFIX + key_text] = redaction.REPLACEMENT
             continue
@@ -171,24 +198,39 @@ def metadata_attributes(metadata: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+_INT64_MAX = 2**63 - 1
+
+
 def _finite_number(value: Any, name: str) -> float | int | None:
+    """A number that fits an OpenTelemetry attribute and JSON: finite, ints within 64 bits."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        RUNTIME.report_internal_error(f"record({name}=...) not a number", TypeError(value))
+        RUNTIME.report_internal_error(f"record({name}=...) not a number", TypeError(type(value)))
         return None
     if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, int) and not -_INT64_MAX <= value <= _INT64_MAX:
+        RUNTIME.report_internal_error(f"record({name}=...) beyond 64 bits", OverflowError(name))
         return None
     return value
 
 
+def _count(value: Any, name: str) -> float | int | None:
+    """Tokens, cost, latency, retries: never negative (the schema's minimum is 0)."""
+    number = _finite_number(value, name)
+    if number is not None and number < 0:
+        RUNTIME.report_internal_error(f"record({name}=...) negative", ValueError(name))
+        return None
+    return number
+
+
 def _scalar(value: Any, name: str) -> Any:
     if name == "retry_count":
-        return (
-            int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-        )
+        number = _count(value, name)
+        return int(number) if number is not None else None
     if name in ("quality_score", "confidence_score", "reward"):
         number = _finite_number(value, name)
         return float(number) if number is not None else None
-    return truncate_text(str(value), 256)
+    return truncate_text(safe_str(value), 256)
 
 
 def thought(text: str) -> None:
@@ -202,7 +244,7 @@ def thought(text: str) -> None:
     try:
         action.span.add_event(
             semconv.EVENT_THOUGHT,
-            {semconv.THOUGHT_TEXT: truncate_text(str(text), RUNTIME.max_value_length)},
+            {semconv.THOUGHT_TEXT: truncate_text(safe_str(text), RUNTIME.max_value_length)},
         )
     except Exception as exc:
         RUNTIME.report_internal_error("thought()", exc)
@@ -222,18 +264,21 @@ def evaluation(
     action = CURRENT_ACTION.get()
     if action is None or not action.span.is_recording():
         return
-    attributes: dict[str, Any] = {semconv.GEN_AI_EVALUATION_NAME: str(name)}
-    if score is not None and isinstance(score, (int, float)) and math.isfinite(score):
-        attributes[semconv.GEN_AI_EVALUATION_SCORE_VALUE] = float(score)
-    if label is not None:
-        attributes[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = truncate_text(str(label), 256)
-    if explanation is not None:
-        attributes[semconv.GEN_AI_EVALUATION_EXPLANATION] = truncate_text(
-            str(explanation), RUNTIME.max_value_length
-        )
     try:
+        attributes: dict[str, Any] = {
+            semconv.GEN_AI_EVALUATION_NAME: truncate_text(safe_str(name), 256)
+        }
+        number = None if score is None else _finite_number(score, "evaluation score")
+        if number is not None:
+            attributes[semconv.GEN_AI_EVALUATION_SCORE_VALUE] = float(number)
+        if label is not None:
+            attributes[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = truncate_text(safe_str(label), 256)
+        if explanation is not None:
+            attributes[semconv.GEN_AI_EVALUATION_EXPLANATION] = truncate_text(
+                safe_str(explanation), RUNTIME.max_value_length
+            )
         action.span.add_event(semconv.EVENT_GEN_AI_EVALUATION_RESULT, attributes)
-    except Exception as exc:
+    except Exception as exc:  # never into agent code
         RUNTIME.report_internal_error("evaluation()", exc)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from otel_agents import semconv
+from otel_agents.instrument.recording import bounded_tags
 from otel_agents.semconv import ActionKind
 
 OutcomeHook = Callable[[Any], Mapping[str, Any] | None]
@@ -82,7 +83,7 @@ def make_spec(
     _put(attributes, semconv.GEN_AI_REQUEST_MODEL, model)
     _put(attributes, semconv.GEN_AI_PROVIDER_NAME, provider)
     if tags:
-        attributes[semconv.TAGS] = tuple(str(tag) for tag in tags)
+        attributes[semconv.TAGS] = bounded_tags(tags)
     return ActionSpec(kind, resolved, attributes, outcome, capture_content, _takes_self_first(fn))
 
 

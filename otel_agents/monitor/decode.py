@@ -14,6 +14,7 @@ import orjson
 
 from otel_agents.events.feedback import CLOUDEVENTS_TYPE as FEEDBACK_TYPE
 from otel_agents.events.outcome import CLOUDEVENTS_TYPE as OUTCOME_TYPE
+from otel_agents.events.outcome import field_type_errors
 
 OUTCOME: Final = "outcome"
 FEEDBACK: Final = "feedback"
@@ -30,7 +31,7 @@ def decode(payload: bytes | str | None) -> tuple[str, Mapping[str, Any] | None]:
         return MALFORMED, None
     try:
         document = orjson.loads(payload)
-    except (orjson.JSONDecodeError, TypeError):
+    except (orjson.JSONDecodeError, TypeError, RecursionError):
         return MALFORMED, None
     if not isinstance(document, dict):
         return FOREIGN, None
@@ -40,7 +41,11 @@ def decode(payload: bytes | str | None) -> tuple[str, Mapping[str, Any] | None]:
         return FOREIGN, None
     # The type names the major version; minor versions only add fields, which we ignore.
     if kind == OUTCOME_TYPE:
-        if isinstance(data.get("event_id"), str) and isinstance(data.get("status"), str):
+        if (
+            isinstance(data.get("event_id"), str)
+            and isinstance(data.get("status"), str)
+            and not field_type_errors(data)
+        ):
             return OUTCOME, data
         return MALFORMED, None
     if kind == FEEDBACK_TYPE:

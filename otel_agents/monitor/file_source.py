@@ -19,6 +19,9 @@ from typing import IO
 _READ_BYTES = 1 << 20
 #: A "line" longer than this without a newline is cut and counted as malformed.
 _MAX_LINE = 8 << 20
+#: A last line still without its newline after this long was cut off (the writer writes
+#: each batch of whole lines in one write): it is handed on, and counts as malformed.
+_TORN_AFTER_S = 1.0
 
 
 class _Follower:
@@ -30,6 +33,7 @@ class _Follower:
         self._file: IO[bytes] | None = None
         self._inode: int | None = None
         self._partial = b""
+        self._partial_since = 0.0
         self.at_eof = False
         self.missing = False
         if self._skip_existing:
@@ -47,13 +51,25 @@ class _Follower:
             data = self._partial + chunk
             lines = data.split(b"\n")
             self._partial = lines.pop()
+            self._partial_since = time.monotonic()
             if len(self._partial) > _MAX_LINE:
                 out.append(self._partial[:64])  # decodes as malformed: counted, not kept
                 self._partial = b""
             out.extend(line for line in lines if line.strip())
             return
         self.at_eof = True
-        self._check_rotation()
+        if self._partial and time.monotonic() - self._partial_since >= _TORN_AFTER_S:
+            self._hand_on_partial(out)
+        self._check_rotation(out)
+
+    @property
+    def caught_up(self) -> bool:
+        return self.at_eof and not self._partial
+
+    def _hand_on_partial(self, out: list[bytes]) -> None:
+        if self._partial.strip():
+            out.append(self._partial)
+        self._partial = b""
 
     def _open(self) -> bool:
         try:
@@ -70,7 +86,7 @@ class _Follower:
         self._file = handle
         return True
 
-    def _check_rotation(self) -> None:
+    def _check_rotation(self, out: list[bytes]) -> None:
         try:
             stat = os.stat(self.path)
         except OSError:
@@ -79,10 +95,11 @@ class _Follower:
         if handle is None:
             return
         if stat.st_ino != self._inode or stat.st_size < handle.tell():
-            # Replaced or truncated: everything of the old file was read (we are at EOF).
+            # Replaced or truncated: everything of the old file was read (we are at EOF);
+            # a line it ended without a newline was cut off, and is counted.
             handle.close()
             self._file = None
-            self._partial = b""
+            self._hand_on_partial(out)
             self._open()
 
     def close(self) -> None:
@@ -110,7 +127,7 @@ class FileSource:
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
     def caught_up(self) -> bool:
-        return all(f.at_eof for f in self._followers)
+        return all(f.caught_up for f in self._followers)
 
     def describe(self) -> str:
         return "file " + ", ".join(str(p) for p in self.paths)

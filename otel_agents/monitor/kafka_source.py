@@ -21,6 +21,9 @@ from typing import Any
 # package-level Consumer, and a monitor must not trace (and so re-publish) what it reads.
 from confluent_kafka.cimpl import Consumer, KafkaError, KafkaException, TopicPartition
 
+from otel_agents.export.kafka.client_errors import explain
+from otel_agents.export.kafka.settings import connection_config
+
 _logger = logging.getLogger("otel_agents.monitor.kafka")
 # librdkafka logs through this logger; a line on stderr would tear the live screen.
 _logger.addHandler(logging.NullHandler())
@@ -46,6 +49,7 @@ class KafkaSource:
         self.snapshot = snapshot
         self.errors = 0
         self.last_error = ""
+        self.settings_problem = ""
         config: dict[str, Any] = {
             "bootstrap.servers": bootstrap_servers,
             "group.id": self.group_id,
@@ -57,12 +61,24 @@ class KafkaSource:
             "error_cb": self._on_error,
             "logger": _logger,
         }
+        # The same login as the exporter's (OTEL_AGENTS_KAFKA_PRODUCER_SASL_*, _SSL_*,
+        # OTEL_AGENTS_KAFKA_OAUTH_CB): one set of settings reaches the cluster everywhere.
+        config.update(connection_config())
         config.update(consumer_config or {})
         self._consumer = Consumer(config)
         self._ends: dict[tuple[str, int], int] = {}
         self._positions: dict[tuple[str, int], int] = {}
         if snapshot:
-            self._assign_all()
+            try:
+                self._assign_all()
+            except KafkaException:
+                # error_cb runs only inside poll(): serve it once, so a refused login or
+                # an untrusted certificate is named instead of "transport failure".
+                self._consumer.poll(1.0)
+                if self.settings_problem:
+                    self.close()
+                    raise KafkaException(self.settings_problem) from None
+                raise
         else:
             self._consumer.subscribe(self.topics)
 
@@ -102,7 +118,7 @@ class KafkaSource:
                 if error.code() != KafkaError._PARTITION_EOF:
                     self._note(error.str())
                 continue
-            self.last_error = ""
+            self.last_error = self.settings_problem = ""
             value = message.value()
             # An empty or null value is still a message: the state counts it as malformed.
             out.append(value if value is not None else b"")
@@ -144,11 +160,16 @@ class KafkaSource:
         return self.last_error
 
     def _on_error(self, error: KafkaError) -> None:
+        problem = explain(error, self.bootstrap_servers)
+        if problem is not None:
+            # A login or TLS problem stays the headline: the "brokers are down" lines
+            # that follow it are its consequence.
+            self.settings_problem = problem
         self._note(error.str())
 
     def _note(self, text: str) -> None:
         self.errors += 1
-        self.last_error = text[:120]
+        self.last_error = self.settings_problem or text[:120]
 
     def close(self) -> None:
         with contextlib.suppress(KafkaException, RuntimeError):

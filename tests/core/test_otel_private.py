@@ -123,6 +123,33 @@ def test_trace_api_globals_hold_the_provider_global() -> None:
     assert _otel_private.TRACE_API_GLOBALS is vars(trace)
 
 
+def test_processor_chain_of_finds_where_the_exporters_processor_sits() -> None:
+    code = (
+        "from opentelemetry import trace\n"
+        "from opentelemetry.sdk.trace import TracerProvider\n"
+        "from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor\n"
+        "from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter\n"
+        "from otel_agents import _otel_private as p\n"
+        "provider = TracerProvider()\n"
+        "trace.set_tracer_provider(provider)\n"
+        "ours = InMemorySpanExporter()\n"
+        "provider.add_span_processor(BatchSpanProcessor(ours))\n"
+        "with provider.get_tracer('t').start_as_current_span('first') as span:\n"
+        "    pass\n"
+        "provider.force_flush()\n"
+        "(exported,) = ours.get_finished_spans()\n"
+        "chain = p.processor_chain_of(exported, ours)\n"
+        "extra = InMemorySpanExporter()\n"
+        "chain.add_span_processor(SimpleSpanProcessor(extra))\n"
+        "with provider.get_tracer('t').start_as_current_span('second'):\n"
+        "    pass\n"
+        "print([s.name for s in extra.get_finished_spans()],\n"
+        "      p.processor_chain_of(exported, InMemorySpanExporter()) is None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['second'] True"
+
+
 def test_metric_exporter_preferences_follow_the_exporters_settings() -> None:
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.sdk.metrics import Counter

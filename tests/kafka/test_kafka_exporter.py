@@ -70,7 +70,7 @@ def test_every_outcome_span_arrives_as_a_valid_event(
         assert headers["traceparent"] == event.traceparent.encode()
         assert headers["traceparent"].split(b"-")[1] == m.key()
         assert headers["content-type"].startswith(b"application/cloudevents+json")
-        assert headers["schema-version"] == SCHEMA_VERSION.encode()
+        assert headers["schemaversion"] == SCHEMA_VERSION.encode()
         assert m.partition() == sarama_partition(m.key(), 3)
     stats = exporter.stats()
     assert (stats.sent, stats.failed, stats.spooled, stats.dropped) == (200, 0, 0, 0)

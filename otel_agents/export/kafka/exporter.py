@@ -24,22 +24,25 @@ import time
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Literal
 
 import orjson
 from opentelemetry import metrics
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from otel_agents import _otel_private, semconv
 from otel_agents.events.outcome import SCHEMA_VERSION, OutcomeEvent, events_from_spans
 from otel_agents.export.kafka.producer import Headers, ProducerCore
 from otel_agents.export.kafka.replay import replay_segment
 from otel_agents.export.kafka.settings import KafkaSettings, resolve_settings
-from otel_agents.export.kafka.spool import Spool
+from otel_agents.export.kafka.spool import Segment, Spool, SpoolRecord
 from otel_agents.percentile import percentile
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
+
+    from otel_agents.export.processor import OutcomeSpanProcessor
 
 __all__ = ["KafkaExporterStats", "KafkaOutcomeExporter"]
 
@@ -47,6 +50,8 @@ _log = logging.getLogger(__name__)
 
 CONTENT_TYPE: Final = b"application/cloudevents+json; charset=UTF-8"
 _SCHEMA_VERSION_BYTES: Final = SCHEMA_VERSION.encode()
+#: Header on a record kept in ``rejected/``: why Kafka refused it.
+REJECT_REASON_HEADER: Final = "otel-agents-reject-reason"
 # Room for key, headers and record framing inside message.max.bytes.
 _RECORD_OVERHEAD: Final = 1024
 _POLL_INTERVAL_S: Final = 0.1
@@ -74,13 +79,15 @@ class KafkaExporterStats:
     spool_bytes: int
     delivery_latency_p50_ms: float | None
     delivery_latency_p99_ms: float | None
+    #: Damaged stretches of spool segments skipped during replay (each logged, saved).
+    damaged: int = 0
 
 
 class KafkaOutcomeExporter(SpanExporter):
     """Produces OutcomeEvent v1 JSON (CloudEvents structured mode) to a Kafka topic.
 
     Record key = trace id (hex), so a trace's events share a partition; headers carry
-    ``traceparent``, ``content-type`` and ``schema-version``. Any argument left ``None`` is
+    ``traceparent``, ``content-type`` and ``schemaversion``. Any argument left ``None`` is
     read from its ``OTEL_AGENTS_KAFKA_*`` variable, else a default (see docs/kafka.md).
 
     >>> exporter = KafkaOutcomeExporter(bootstrap_servers="127.0.0.1:9092", topic="outcomes")
@@ -98,6 +105,7 @@ class KafkaOutcomeExporter(SpanExporter):
         spool_fsync: str | None = None,
         shutdown_timeout_millis: int | None = None,
         meter_provider: MeterProvider | None = None,
+        _argument_prefix: str = "",
     ) -> None:
         self.settings: KafkaSettings = resolve_settings(
             bootstrap_servers=bootstrap_servers,
@@ -107,6 +115,7 @@ class KafkaOutcomeExporter(SpanExporter):
             spool_max_bytes=spool_max_bytes,
             spool_fsync=spool_fsync,
             shutdown_timeout_millis=shutdown_timeout_millis,
+            argument_prefix=_argument_prefix,
         )
         self.topic = self.settings.topic
         self._max_value_bytes = max(1024, self.settings.max_message_bytes - _RECORD_OVERHEAD)
@@ -126,6 +135,10 @@ class KafkaOutcomeExporter(SpanExporter):
             shrink=_shrink_event,
             on_delivered=self._record_latency,
         )
+        # The outcome processor added next to an SDK batch processor (see export()); kept
+        # across fork (the chain, and the processor in it, are copied into the child).
+        self._routing: OutcomeSpanProcessor | Literal[False] | None = None
+        self._routing_since: int | None = None
         self._init_process_state()
         _EXPORTERS.add(self)
 
@@ -136,7 +149,7 @@ class KafkaOutcomeExporter(SpanExporter):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._is_shut_down = False
-        self._replayed = 0
+        self._replayed = self._damaged = 0
         self._next_replay = 0.0
         self._replay_backoff = 1.0
 
@@ -193,11 +206,23 @@ class KafkaOutcomeExporter(SpanExporter):
 
     # --- SpanExporter ------------------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        """Send the outcome spans among ``spans``; other spans are ignored."""
+        """Send the outcome spans among ``spans``; other spans are ignored.
+
+        Under an SDK span processor (``OTEL_TRACES_EXPORTER=kafka_outcomes``, or
+        ``BatchSpanProcessor(exporter)`` in code), the first call adds the outcome
+        processor to the same provider: from then on outcomes reach Kafka through it, so
+        a full batch-processor queue, which drops spans silently, can no longer lose them.
+        """
         if self.fed_by_processor:
             # configure() feeds this exporter its events (one producer, one event per
             # span): span batches from the SDK's processor would send each event twice.
             return SpanExportResult.SUCCESS
+        if self._routing is None and spans:
+            self._route_outcomes_around_the_batch_processor(spans[0])
+        cutoff = self._routing_since
+        if cutoff is not None:
+            # Ended after the outcome processor joined the chain: it has them already.
+            spans = [span for span in spans if (span.end_time or 0) < cutoff]
         try:
             events = events_from_spans(spans)
         except Exception:  # never raise into the SDK's export thread
@@ -206,6 +231,32 @@ class KafkaOutcomeExporter(SpanExporter):
         self.export_events(events)
         # Delivery is ours from here (retries, spool): the SDK has nothing left to retry.
         return SpanExportResult.SUCCESS
+
+    def _routing_dropped(self) -> int:
+        routing = self._routing
+        return routing.dropped if routing else 0
+
+    def _route_outcomes_around_the_batch_processor(self, span: ReadableSpan) -> None:
+        with self._lock:
+            if self._routing is not None:
+                return
+            self._routing = False
+            chain = _otel_private.processor_chain_of(span, self)
+            if chain is None or self._is_shut_down:
+                return
+            from otel_agents.export.processor import OutcomeSpanProcessor
+
+            processor = OutcomeSpanProcessor([self])
+            try:
+                chain.add_span_processor(processor)
+            except Exception:
+                _log.exception("otel-agents: could not add the outcome processor")
+                processor.shutdown()
+                return
+            # After joining: a span ending in between reaches both paths (the same
+            # event_id twice, which consumers de-duplicate), never neither.
+            self._routing_since = time.time_ns()
+            self._routing = processor
 
     # --- OutcomeSink -------------------------------------------------------------------
     def export_events(self, events: Sequence[OutcomeEvent]) -> None:
@@ -274,7 +325,7 @@ class KafkaOutcomeExporter(SpanExporter):
         for segment in self._spool.claim_segments():
             if self._stop.is_set():
                 return
-            ok = replay_segment(self._core.producer, segment, self._stop, self._count_replayed)
+            ok = self._replay_one(segment, self._stop)
             if not ok:
                 break
         if ok:
@@ -287,13 +338,39 @@ class KafkaOutcomeExporter(SpanExporter):
         self._next_replay = time.monotonic() + self._replay_backoff
         self._replay_backoff = min(self._replay_backoff * 2, _REPLAY_BACKOFF_MAX_S)
 
+    def _replay_one(self, segment: Segment, stop: threading.Event) -> bool:
+        ok = replay_segment(
+            self._core.producer, segment, stop, self._count_replayed, self._reject_spooled
+        )
+        if segment.damaged:
+            with self._core.lock:
+                self._damaged += len(segment.damaged)
+        return ok
+
     def _count_replayed(self, n: int) -> None:
         with self._core.lock:
             self._replayed += n
 
+    def _reject_spooled(self, record: SpoolRecord, reason: str) -> None:
+        """A spooled record the broker can never take: keep it aside, with the reason."""
+        with self._core.lock:
+            self._core.rejected_count += 1
+        headers = [(k, v) for k, v in record.headers if k != REJECT_REASON_HEADER]
+        headers.append((REJECT_REASON_HEADER, reason.encode()))
+        kept = self._rejected.append(SpoolRecord(record.topic, record.key, record.value, headers))
+        _log.error(
+            "otel-agents: a spooled OutcomeEvent of %d bytes was refused by Kafka (%s); %s",
+            len(record.value),
+            reason,
+            f"moved to {self._rejected.directory}" if kept else "it could not be kept",
+        )
+
     # --- lifecycle ---------------------------------------------------------------------
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Wait up to ``timeout_millis`` for queued events to be acknowledged."""
+        routing = self._routing
+        if routing:
+            routing.drain(time.monotonic() + timeout_millis / 1000)
         try:
             remaining = self._core.flush(timeout_millis / 1000)
             self._spool.maybe_sync()
@@ -310,6 +387,11 @@ class KafkaOutcomeExporter(SpanExporter):
         """
         if self._is_shut_down:
             return
+        routing = self._routing
+        if routing:
+            # The batch processor shuts us down first: take the outcome processor's last
+            # spans while the producer still runs.
+            routing.drain(time.monotonic() + 5)
         self._is_shut_down = True
         self._stop.set()
         thread = self._thread
@@ -334,7 +416,7 @@ class KafkaOutcomeExporter(SpanExporter):
             latencies_ms = [latency * 1000 for latency in core.latencies]
             sent, failed, spooled = core.sent, core.failed, core.spooled
             replayed = self._replayed
-            lost, rejected = core.lost, core.rejected_count
+            lost, rejected, damaged = core.lost, core.rejected_count, self._damaged
         queued = core.queued()
 
         def pct(q: float) -> float | None:
@@ -346,12 +428,13 @@ class KafkaOutcomeExporter(SpanExporter):
             failed=failed,
             spooled=spooled,
             replayed=replayed,
-            dropped=self._spool.dropped + self._rejected.dropped + lost,
+            dropped=self._spool.dropped + self._rejected.dropped + lost + self._routing_dropped(),
             rejected=rejected,
             queued=queued,
             spool_bytes=self._spool.size_bytes,
             delivery_latency_p50_ms=pct(0.5),
             delivery_latency_p99_ms=pct(0.99),
+            damaged=damaged,
         )
 
     def replay(self, timeout_s: float = 60.0) -> int:
@@ -369,9 +452,7 @@ class KafkaOutcomeExporter(SpanExporter):
         try:
             self._spool.seal()
             for segment in self._spool.claim_segments():
-                if time.monotonic() >= deadline or not replay_segment(
-                    self._core.producer, segment, stop, self._count_replayed
-                ):
+                if time.monotonic() >= deadline or not self._replay_one(segment, stop):
                     break
         finally:
             timer.cancel()
@@ -386,7 +467,7 @@ def _headers(traceparent: bytes) -> Headers:
     return [
         ("traceparent", traceparent),
         ("content-type", CONTENT_TYPE),
-        ("schema-version", _SCHEMA_VERSION_BYTES),
+        (semconv.HEADER_SCHEMA_VERSION, _SCHEMA_VERSION_BYTES),
     ]
 
 

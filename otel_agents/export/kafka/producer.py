@@ -26,11 +26,13 @@ from typing import Any, Final
 from confluent_kafka.cimpl import KafkaError, KafkaException, Message, Producer
 
 from otel_agents.errors import ConfigurationError
+from otel_agents.export.kafka.client_errors import SETTINGS_ERRORS, QuietRepeats, first_report
 from otel_agents.export.kafka.settings import KafkaSettings
 from otel_agents.export.kafka.spool import Spool, SpoolRecord
 
 _log = logging.getLogger("otel_agents")
 _LIBRDKAFKA_LOG = logging.getLogger("otel_agents.librdkafka")
+_LIBRDKAFKA_LOG.addFilter(QuietRepeats())
 
 Headers = list[tuple[str, str | bytes | None]]
 #: Builds a record's headers from its value (delivery reports carry no headers).
@@ -81,6 +83,7 @@ class ProducerCore:
         self.latencies: deque[float] = deque(maxlen=8192)
         self.broker_up = False
         self._warned_down = False
+        self._settings_problem = False
         self._fatal = False
 
     def _new_producer(self) -> Producer:
@@ -175,9 +178,24 @@ class ProducerCore:
             _log.error("otel-agents: fatal Kafka producer error (%s); recreating it", err.str())
             self._fatal = True
             return
+        if err.code() in SETTINGS_ERRORS:
+            # A refused login or an untrusted certificate: the user's settings, said once
+            # per process (outcomes and feedback share them), naming what to fix.
+            self.broker_up = False
+            self._settings_problem = True
+            message = first_report(err, self.settings.bootstrap_servers)
+            if message is not None:
+                _log.error(
+                    "otel-agents: %s. Records are spooled in %s and sent once it connects "
+                    "(or run otel-agents replay).",
+                    message,
+                    self.settings.spool_dir,
+                )
+            return
         if err.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
             self.broker_up = False
-            if not self._warned_down:
+            # After a refused login "all brokers are down" is a consequence, not news.
+            if not self._warned_down and not self._settings_problem:
                 self._warned_down = True
                 _log.warning(
                     "otel-agents: Kafka at %s is unreachable for %s (%s); records are kept "

@@ -6,10 +6,11 @@ naming the argument or environment variable and the fix, never later inside a ca
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
@@ -25,6 +26,12 @@ ENV_SPOOL_DIR: Final = "OTEL_AGENTS_KAFKA_SPOOL_DIR"
 ENV_SPOOL_MAX_BYTES: Final = "OTEL_AGENTS_KAFKA_SPOOL_MAX_BYTES"
 ENV_SPOOL_FSYNC: Final = "OTEL_AGENTS_KAFKA_SPOOL_FSYNC"
 ENV_SHUTDOWN_TIMEOUT_MS: Final = "OTEL_AGENTS_KAFKA_SHUTDOWN_TIMEOUT_MS"
+#: ``module:function`` returning ``(token, expiry_epoch_seconds)`` for SASL OAUTHBEARER
+#: (librdkafka's ``oauth_cb``), e.g. an MSK IAM token provider.
+ENV_OAUTH_CB: Final = "OTEL_AGENTS_KAFKA_OAUTH_CB"
+#: Properties every client of ours (producer, feedback route, monitor) shares with the
+#: outcome producer: how to reach and log in to the cluster.
+_CONNECTION_PREFIXES: Final = ("security.", "sasl.", "ssl.", "enable.ssl.", "oauth_cb")
 
 DEFAULT_BOOTSTRAP_SERVERS: Final = "localhost:9092"
 DEFAULT_TOPIC: Final = "agent-outcomes"
@@ -91,6 +98,7 @@ def resolve_settings(
     spool_fsync: str | None,
     shutdown_timeout_millis: int | None,
     environ: Mapping[str, str] | None = None,
+    argument_prefix: str = "",
 ) -> KafkaSettings:
     """Arguments win over environment variables, which win over defaults.
 
@@ -101,8 +109,9 @@ def resolve_settings(
     'agent-outcomes'
     """
     env = os.environ if environ is None else environ
-    servers = _bootstrap(bootstrap_servers, env)
-    topic_name = _topic(topic, env)
+    # Errors name what the user wrote: configure()'s argument is ``kafka_topic``.
+    servers = _bootstrap(bootstrap_servers, env, argument_prefix)
+    topic_name = _topic(topic, env, argument_prefix)
     config: dict[str, str | int | float | bool] = dict(PRODUCER_DEFAULTS)
     config.update(_producer_env(env))
     if producer_config:
@@ -114,6 +123,9 @@ def resolve_settings(
         )
     config["bootstrap.servers"] = servers
     _check_int_property(config, "message.max.bytes")
+    oauth_cb = _oauth_cb(env)
+    if oauth_cb is not None:
+        config["oauth_cb"] = oauth_cb  # type: ignore[assignment]
     return KafkaSettings(
         bootstrap_servers=servers,
         topic=topic_name,
@@ -125,8 +137,8 @@ def resolve_settings(
     )
 
 
-def _bootstrap(value: str | None, env: Mapping[str, str]) -> str:
-    source = "bootstrap_servers" if value is not None else ENV_BOOTSTRAP_SERVERS
+def _bootstrap(value: str | None, env: Mapping[str, str], prefix: str) -> str:
+    source = f"{prefix}bootstrap_servers" if value is not None else ENV_BOOTSTRAP_SERVERS
     raw = value if value is not None else env.get(ENV_BOOTSTRAP_SERVERS, DEFAULT_BOOTSTRAP_SERVERS)
     servers = [s.strip() for s in raw.split(",") if s.strip()]
     if not servers:
@@ -142,8 +154,8 @@ def _bootstrap(value: str | None, env: Mapping[str, str]) -> str:
     return ",".join(servers)
 
 
-def _topic(value: str | None, env: Mapping[str, str]) -> str:
-    source = "topic" if value is not None else ENV_TOPIC
+def _topic(value: str | None, env: Mapping[str, str], prefix: str) -> str:
+    source = f"{prefix}topic" if value is not None else ENV_TOPIC
     name = value if value is not None else env.get(ENV_TOPIC, DEFAULT_TOPIC)
     if not _TOPIC_RE.match(name) or name in {".", ".."}:
         raise ConfigurationError(
@@ -182,6 +194,45 @@ def _producer_env(env: Mapping[str, str]) -> dict[str, str | int | float | bool]
             key = name[len(ENV_PRODUCER_PREFIX) :].lower().replace("_", ".")
             config[key] = _from_text(val)
     return config
+
+
+def connection_config(environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Security and login properties from the environment, for a consumer or admin client.
+
+    >>> connection_config({"OTEL_AGENTS_KAFKA_PRODUCER_SECURITY_PROTOCOL": "SASL_SSL"})
+    {'security.protocol': 'SASL_SSL'}
+    """
+    env = os.environ if environ is None else environ
+    config: dict[str, object] = {
+        key: value
+        for key, value in _producer_env(env).items()
+        if key.startswith(_CONNECTION_PREFIXES)
+    }
+    oauth_cb = _oauth_cb(env)
+    if oauth_cb is not None:
+        config["oauth_cb"] = oauth_cb
+    return config
+
+
+def _oauth_cb(env: Mapping[str, str]) -> Callable[[str], object] | None:
+    spec = env.get(ENV_OAUTH_CB, "").strip()
+    if not spec:
+        return None
+    module_name, sep, attribute = spec.partition(":")
+    fix = "set it to module:function, a function returning (token, expiry_epoch_seconds)"
+    if not sep or not module_name or not attribute:
+        raise ConfigurationError(f"{ENV_OAUTH_CB}={spec!r} is not module:function; {fix}")
+    try:
+        target: object = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(
+            f"{ENV_OAUTH_CB}={spec!r} cannot be loaded ({exc}); {fix}"
+        ) from None
+    if not callable(target):
+        raise ConfigurationError(f"{ENV_OAUTH_CB}={spec!r} is not callable; {fix}")
+    return target
 
 
 def _from_text(value: str) -> str | bool:

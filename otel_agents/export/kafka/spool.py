@@ -10,7 +10,8 @@ in it was acknowledged. Several processes may share one folder.
 Segment format: the 8-byte magic ``OASPOOL1``, then records, each ``>II`` (payload length,
 CRC-32 of payload) followed by the payload: ``>H`` topic length + topic, ``>i`` key length
 (-1 for none) + key, ``>H`` header count + for each ``>H`` name length + name, ``>I`` value
-length + value, then the record value. A torn tail (crash mid-write) ends the segment.
+length + value, then the record value. A torn tail (crash mid-write) ends the segment; a
+damaged record in the middle is skipped, reported and saved, and the rest is read.
 
     spool = Spool(Path("/var/lib/app/spool"), max_bytes=256 << 20)
     spool.append(SpoolRecord("agent-outcomes", b"4bf9...", b'{"id": ...}'))
@@ -99,6 +100,35 @@ class SpoolRecord:
         return cls(topic, key, payload[pos:], tuple(headers))
 
 
+def _frame_at(data: bytes, pos: int) -> SpoolRecord | None:
+    """The record framed at ``pos`` if its length, checksum and fields are intact."""
+    if pos + _FRAME.size > len(data):
+        return None
+    length, crc = _FRAME.unpack_from(data, pos)
+    start = pos + _FRAME.size
+    if start + length > len(data):
+        return None
+    payload = data[start : start + length]
+    if zlib.crc32(payload) != crc:
+        return None
+    try:
+        return SpoolRecord.decode(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _next_frame(data: bytes, pos: int) -> int | None:
+    """Where the next intact frame starts after damage, or None (torn to the end).
+
+    A CRC-32 match at a wrong offset has odds of 2**-32 per position; most candidate
+    lengths exceed what is left, so scanning costs little.
+    """
+    for candidate in range(pos, len(data) - _FRAME.size + 1):
+        if _frame_at(data, candidate) is not None:
+            return candidate
+    return None
+
+
 class Segment:
     """A segment claimed by this process for replay; ``done()`` deletes it."""
 
@@ -106,28 +136,63 @@ class Segment:
         self.path = path
         self._fd = fd
         self._spool = spool
+        #: ``(offset, length)`` of every damaged stretch skipped by the last ``records()``.
+        self.damaged: list[tuple[int, int]] = []
 
     def records(self) -> Iterator[SpoolRecord]:
-        """Every intact record, in the order written; stops at a torn tail."""
+        """Every intact record, in the order written.
+
+        A damaged record (bad checksum or framing, e.g. a flipped bit on disk) is skipped:
+        reading resumes at the next intact frame, the damaged bytes are saved beside the
+        ``rejected/`` records and each skip is logged with its offset and recorded in
+        ``damaged``. Bytes after the last intact frame are a torn tail (a crash mid-write).
+        """
+        self.damaged = []
         with os.fdopen(os.dup(self._fd), "rb") as fh:
             fh.seek(0)
-            if fh.read(len(_MAGIC)) != _MAGIC:
-                _log.warning("otel-agents spool: %s is not a spool segment; skipped", self.path)
-                return
-            while True:
-                frame = fh.read(_FRAME.size)
-                if len(frame) < _FRAME.size:
+            data = fh.read()
+        if data[: len(_MAGIC)] != _MAGIC:
+            _log.warning("otel-agents spool: %s is not a spool segment; skipped", self.path)
+            return
+        pos = len(_MAGIC)
+        while pos < len(data):
+            record = _frame_at(data, pos)
+            if record is None:
+                resume = _next_frame(data, pos + 1)
+                self._note_damage(data, pos, resume)
+                if resume is None:
                     return
-                length, crc = _FRAME.unpack(frame)
-                payload = fh.read(length)
-                if len(payload) != length or zlib.crc32(payload) != crc:
-                    _log.warning("otel-agents spool: torn record at the end of %s", self.path)
-                    return
-                try:
-                    yield SpoolRecord.decode(payload)
-                except (ValueError, UnicodeDecodeError):
-                    _log.warning("otel-agents spool: unreadable record in %s", self.path)
-                    return
+                pos = resume
+                continue
+            payload_end = pos + _FRAME.size + _FRAME.unpack_from(data, pos)[0]
+            pos = payload_end
+            yield record
+
+    def _note_damage(self, data: bytes, start: int, resume: int | None) -> None:
+        end = len(data) if resume is None else resume
+        if resume is None and self.path.suffix == _PART and not self.damaged:
+            # The writer died mid-record: expected after a crash, nothing to keep.
+            _log.warning(
+                "otel-agents spool: torn record (%d bytes) at the end of %s, offset %d; "
+                "dropped (the writer stopped mid-write)",
+                end - start,
+                self.path,
+                start,
+            )
+            self.damaged.append((start, end - start))
+            return
+        self.damaged.append((start, end - start))
+        kept = self._spool.keep_damaged(self.path, start, data[start:end])
+        _log.warning(
+            "otel-agents spool: damaged bytes %d..%d of %s (%d bytes, at least one record) "
+            "skipped%s; %s",
+            start,
+            end,
+            self.path,
+            end - start,
+            f" and saved to {kept}" if kept else "",
+            "the records after them are replayed" if resume is not None else "end of segment",
+        )
 
     def done(self) -> None:
         """Every record was delivered: delete the segment."""
@@ -313,6 +378,17 @@ class Spool:
                 yield segment
             finally:
                 segment.release()
+
+    def keep_damaged(self, segment: Path, offset: int, data: bytes) -> Path | None:
+        """Save damaged bytes of ``segment`` under ``rejected/`` for inspection."""
+        folder = self.directory / "rejected"
+        target = folder / f"{segment.stem}-at-{offset}.damaged"
+        try:
+            folder.mkdir(exist_ok=True)
+            target.write_bytes(data)
+        except OSError:
+            return None
+        return target
 
     def _forget_bytes(self, size: int) -> None:
         with self._lock:
