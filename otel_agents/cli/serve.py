@@ -38,6 +38,14 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="skip what the source holds at start (default: read it, so figures cover it)",
     )
+    source.add_argument(
+        "--from-analytics",
+        action="store_true",
+        help="also serve the windows `otel-agents analytics run` published on agent-metrics "
+        "and agent-learning at /api/v1/analytics (Kafka only; noted and skipped when absent)",
+    )
+    source.add_argument("--metrics-topic", default="agent-metrics", help="with --from-analytics")
+    source.add_argument("--learning-topic", default="agent-learning", help="with --from-analytics")
     server = parser.add_argument_group("server")
     server.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     server.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
@@ -74,7 +82,10 @@ def run(args: argparse.Namespace) -> int:
             + ("" if settings.token else " and with no OTEL_AGENTS_SERVE_TOKEN"),
             file=sys.stderr,
         )
-    app = create_app(source, settings, state=MonitorState(window=max(2, args.window)))
+    analytics = _analytics(args) if args.from_analytics else None
+    app = create_app(
+        source, settings, state=MonitorState(window=max(2, args.window)), analytics=analytics
+    )
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -94,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         sock = _bind(settings.host, settings.port)
     except ConfigurationError as exc:
         source.close()
+        if analytics is not None:
+            analytics.source.close()
         print(f"otel-agents serve: {exc}")
         return 2
     host, port = sock.getsockname()[:2]
@@ -101,6 +114,39 @@ def run(args: argparse.Namespace) -> int:
     print(f"otel-agents serve: http://{host}:{port}/ ({source.describe()}; {auth})", flush=True)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _analytics(args: argparse.Namespace) -> Any:
+    """A feed over the analytics topics, or None (said once on stderr) when they are absent."""
+    servers = args.bootstrap_servers or os.environ.get("OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS")
+    if args.log is not None or not servers:
+        print(
+            "otel-agents serve: --from-analytics needs Kafka; figures are recomputed as usual",
+            file=sys.stderr,
+        )
+        return None
+    from confluent_kafka import KafkaException
+
+    from otel_agents.monitor.kafka_source import KafkaSource
+    from otel_agents.serve.analytics import AnalyticsFeed
+
+    try:
+        source = KafkaSource(
+            servers, [args.metrics_topic, args.learning_topic], from_beginning=True
+        )
+        present = set(source.existing_topics())
+    except KafkaException as exc:
+        print(f"otel-agents serve: cannot read the analytics topics: {exc}", file=sys.stderr)
+        return None
+    if args.metrics_topic not in present:
+        source.close()
+        print(
+            f"otel-agents serve: no topic {args.metrics_topic} (is the analytics job "
+            "running?); figures are recomputed as usual, /api/v1/analytics answers 404",
+            file=sys.stderr,
+        )
+        return None
+    return AnalyticsFeed(source)
 
 
 def _route_feedback_like_the_source(args: argparse.Namespace) -> None:

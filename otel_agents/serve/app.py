@@ -6,6 +6,7 @@ uvicorn.run(app, host="127.0.0.1", port=8765)
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from otel_agents.monitor.app import EventSource
 from otel_agents.monitor.state import MonitorState
 from otel_agents.serve import rest
+from otel_agents.serve.analytics import AnalyticsFeed
 from otel_agents.serve.feed import LiveFeed
 from otel_agents.serve.hub import Hub
 from otel_agents.serve.security import ApiGuard
@@ -64,10 +66,13 @@ def create_app(
     *,
     state: MonitorState | None = None,
     send_feedback: rest.FeedbackSender = send_feedback_like_the_api,
+    analytics: AnalyticsFeed | None = None,
 ) -> Starlette:
     """The server over ``source`` (the monitor's Kafka or file source).
 
     app = create_app(KafkaSource(servers, ["agent-outcomes", "agent-feedback"]))
+
+    ``analytics`` (``--from-analytics``) also serves the analytics job's windows.
     """
     settings = settings or ServeSettings()
     hub = Hub()
@@ -76,11 +81,15 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await feed.start()
+        if analytics is not None:
+            analytics.start()
         try:
             yield
         finally:
             hub.stop()
             await feed.stop()
+            if analytics is not None:
+                await asyncio.to_thread(analytics.stop)
 
     async def page(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers=_PAGE_HEADERS)
@@ -110,6 +119,7 @@ def create_app(
         Route("/api/v1/actions", rest.actions),
         Route("/api/v1/workflows/{id}", rest.workflow),
         Route("/api/v1/learning/{agent}", rest.learning),
+        Route("/api/v1/analytics", rest.analytics),
         Route("/api/v1/feedback", rest.feedback, methods=["POST"]),
         WebSocketRoute("/ws", websocket_feed),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -124,4 +134,5 @@ def create_app(
     app.state.feed = feed
     app.state.hub = hub
     app.state.send_feedback = send_feedback
+    app.state.analytics = analytics
     return app

@@ -1,4 +1,4 @@
-"""REST API v1: agents, actions, workflows, learning, feedback; health and readiness.
+"""REST API v1: agents, actions, workflows, learning, analytics, feedback; health and readiness.
 
 Handlers run on the event loop, as the feed does, so every answer is one consistent read
 of the tally. The shapes are the OpenAPI document's (``openapi.json``).
@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from otel_agents.events.feedback import FeedbackEvent
 from otel_agents.export.feedback import build_feedback_event
 from otel_agents.serve import schemas
+from otel_agents.serve.analytics import AnalyticsFeed
 from otel_agents.serve.feed import LiveFeed
 from otel_agents.serve.openapi import openapi_document
 from otel_agents.serve.settings import ServeSettings
@@ -57,6 +58,14 @@ async def agent(request: Request) -> Response:
 async def learning(request: Request) -> Response:
     figures = _feed(request).learning(request.path_params["agent"])
     return _Json(figures) if figures is not None else problem(404, "no such agent")
+
+
+async def analytics(request: Request) -> Response:
+    """The analytics job's latest windows (only with ``serve --from-analytics``)."""
+    feed: AnalyticsFeed | None = request.app.state.analytics
+    if feed is None:
+        return problem(404, "not reading the analytics topics; start with --from-analytics")
+    return _Json(feed.summary())
 
 
 async def workflow(request: Request) -> Response:

@@ -21,7 +21,7 @@ def test_api_conforms_to_its_openapi_document(start_server: StartServer, tmp_pat
     schema = schemathesis.openapi.from_url(server.url + "/openapi.json")
     auth = {"Authorization": f"Bearer {TOKEN}"}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 8
+    assert len(operations) == 9
 
     for operation in operations:
 
