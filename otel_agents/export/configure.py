@@ -235,7 +235,8 @@ def configure(
         outcome_sinks.append(recent)
         # Under opentelemetry-instrument with OTEL_TRACES_EXPORTER=...,kafka_outcomes the
         # SDK already holds our Kafka exporter: feed it instead of opening a second producer.
-        kafka_sink = _existing_kafka_exporter(provider) or _kafka_sink(
+        adopted = _existing_kafka_exporter(provider)
+        kafka_sink = adopted or _kafka_sink(
             settings, kafka_bootstrap_servers, kafka_topic, kafka_producer_config, spool_dir
         )
         if kafka_sink is not None:
@@ -264,6 +265,10 @@ def configure(
             stamp_session_ids=True,
         )
         provider.add_span_processor(processor)
+        if adopted is not None:
+            # Only now that our processor feeds it: the exporter retires its own outcome
+            # processor (a span ending in between reaches both, never neither).
+            adopted.fed_by_processor = True
         extra: list[Any] = []
         if traces_target is not None and (owns_provider or otlp_endpoint is not None):
             otlp = BatchSpanProcessor(_otlp_exporter(traces_target))
@@ -317,13 +322,12 @@ def _run_tree(
 
 
 def _existing_kafka_exporter(provider: Any) -> KafkaOutcomeExporter | None:
-    """Our Kafka exporter if the SDK already exports spans to it; it then takes our events."""
+    """Our Kafka exporter if the SDK already exports spans to it: it then takes our events."""
     kafka = sys.modules.get("otel_agents.export.kafka.exporter")
     if kafka is None:  # nobody built our Kafka exporter in this process
         return None
     for exporter in _otel_private.span_exporters(provider):
         if isinstance(exporter, kafka.KafkaOutcomeExporter):
-            exporter.fed_by_processor = True
             found: KafkaOutcomeExporter = exporter
             return found
     return None
