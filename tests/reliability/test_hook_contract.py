@@ -247,3 +247,31 @@ def test_a_full_background_queue_drops_counts_and_warns_once(
     assert dropped == 14  # one running, five waiting
     assert ran == [0, 1, 2, 3, 4, 5]  # in order
     assert len([r for r in caplog.records if "queue is full" in r.getMessage()]) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "soon"])
+def test_a_bad_hook_timeout_fails_at_configure_naming_the_variable(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_AGENTS_HOOK_TIMEOUT_MS", value)
+    with pytest.raises(oa.ConfigurationError, match="OTEL_AGENTS_HOOK_TIMEOUT_MS"):
+        oa.configure(service_name="hooks", outcome_log=tmp_path / "o.jsonl")
+    oa.shutdown()
+
+
+def test_the_hook_timeout_is_read_from_the_environment_by_configure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_AGENTS_HOOK_TIMEOUT_MS", "250")
+    oa.configure(service_name="hooks", outcome_log=tmp_path / "o.jsonl")
+    try:
+        assert RUNTIME.hook_timeout_s == 0.25
+    finally:
+        oa.shutdown()
+    monkeypatch.delenv("OTEL_AGENTS_HOOK_TIMEOUT_MS")
+    oa.configure(service_name="hooks", outcome_log=tmp_path / "o.jsonl", hook_timeout_ms=40)
+    try:
+        assert RUNTIME.hook_timeout_s == 0.04
+    finally:
+        oa.shutdown()
+    assert RUNTIME.hook_timeout_s == 1.0  # the default again once shut down
