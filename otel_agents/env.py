@@ -20,6 +20,8 @@ from typing import Any
 from otel_agents.errors import ConfigurationError
 
 DEFAULT_OUTCOME_LOG = Path(".otel-agents") / "outcomes.jsonl"
+HOOK_TIMEOUT_ENV = "OTEL_AGENTS_HOOK_TIMEOUT_MS"
+DEFAULT_HOOK_TIMEOUT_MS = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +49,12 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("OTEL_AGENTS_SINK_QUEUE_SIZE", "16384", "int", "events waiting for each sink"),
     EnvVar("OTEL_AGENTS_SINK_TIMEOUT_MS", "10000", "int", "deadline of a sink call; shutdown"),
     EnvVar("OTEL_AGENTS_PROPAGATE_TO_THREADS", "true", "bool", "context into thread pools"),
+    EnvVar(
+        "OTEL_AGENTS_HOOK_TIMEOUT_MS",
+        "1000",
+        "int",
+        "deadline of an async hook; time budget of a sync hook (over it: reported once)",
+    ),
     EnvVar("OTEL_AGENTS_EMIT_PENDING", "false", "bool", "PENDING events for runs in flight"),
     EnvVar("OTEL_AGENTS_FEEDBACK_LOG", "feedback.jsonl", "path", "the local feedback log"),
     EnvVar("OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS", "", "text", "Kafka host:port[,host:port]"),
@@ -145,6 +153,10 @@ class Settings:
     propagate_to_threads: bool = dataclasses.field(
         default=True, metadata={"env": "OTEL_AGENTS_PROPAGATE_TO_THREADS"}
     )
+    #: Deadline of an async hook, time budget of a sync one (see docs/guarantees.md).
+    hook_timeout_ms: int = dataclasses.field(
+        default=DEFAULT_HOOK_TIMEOUT_MS, metadata={"env": HOOK_TIMEOUT_ENV}
+    )
     #: Conventions of other libraries' spans read as actions and LLM calls.
     foreign_spans: str = dataclasses.field(
         default="all", metadata={"env": "OTEL_AGENTS_FOREIGN_SPANS"}
@@ -185,6 +197,8 @@ class Settings:
             raise _invalid("sink_queue_size", "OTEL_AGENTS_SINK_QUEUE_SIZE", "use 1 or more")
         if self.sink_timeout_ms < 1:
             raise _invalid("sink_timeout_ms", "OTEL_AGENTS_SINK_TIMEOUT_MS", "use 1 or more")
+        if self.hook_timeout_ms < 1:
+            raise _invalid("hook_timeout_ms", HOOK_TIMEOUT_ENV, "use 1 or more (milliseconds)")
         if self.otlp_protocol not in ("grpc", "http/protobuf"):
             raise _invalid(
                 "otlp_protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", "use 'grpc' or 'http/protobuf'"
@@ -223,3 +237,17 @@ def _parse(field: dataclasses.Field[Any], raw: str, env_name: str) -> Any:
     if kind.startswith("Path"):
         return Path(raw)
     return raw.strip()
+
+
+def hook_timeout_ms_or_default() -> int:
+    """``OTEL_AGENTS_HOOK_TIMEOUT_MS`` as hooks use it before ``configure()``.
+
+    Hooks work without ``configure()``, so a bad value cannot fail anything here: it
+    gives the default, and ``configure()`` reports it as a ``ConfigurationError``.
+    """
+    raw = _env(HOOK_TIMEOUT_ENV)
+    try:
+        value = int(raw) if raw is not None else DEFAULT_HOOK_TIMEOUT_MS
+    except ValueError:
+        return DEFAULT_HOOK_TIMEOUT_MS
+    return value if value >= 1 else DEFAULT_HOOK_TIMEOUT_MS
