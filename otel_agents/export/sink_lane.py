@@ -254,7 +254,8 @@ class SinkLane(_Calls):
                 return last
             marker = Marker(kind, deadline)
             if self._stopping:
-                marker.ok = False
+                # Shut down: nothing more comes; all is done unless the sink is still busy.
+                marker.ok = not self._items and self._since is None
                 marker.done.set()
                 return marker
             self._items.append(marker)
