@@ -112,3 +112,40 @@ def test_auto_flag_sets_up_when_the_first_target_is_imported(tmp_path: Path) -> 
     """
     modules = _modules_after(code, tmp_path, **env)
     assert "opentelemetry.sdk.trace" in modules
+
+
+#: What the flag's set-up used to load with a target imported (~200 ms of CPU): the
+#: instrumentation base class, its version checks, wrapt, the SDK's metrics, and stdlib
+#: modules only some features need.
+SLOW_AT_START_UP = (
+    "opentelemetry.instrumentation",
+    "opentelemetry.sdk.metrics",
+    "wrapt",
+    "packaging",
+    "importlib.metadata",
+    "importlib.resources",
+    "multiprocessing",
+    "otel_agents.auto.instrumentor",
+)
+
+
+def test_auto_flag_with_a_target_sets_up_without_the_slow_extras(tmp_path: Path) -> None:
+    (tmp_path / "my_agents.py").write_text(
+        "class PlanAgent:\n    def run(self, task):\n        return task\n"
+    )
+    env = {
+        "OTEL_AGENTS_AUTO_INSTRUMENT": "true",
+        "OTEL_AGENTS_TARGETS": "my_agents:*Agent.run",
+        "OTEL_AGENTS_OUTCOME_LOG": str(tmp_path / "o.jsonl"),
+    }
+    code = """
+        import my_agents
+        assert my_agents.PlanAgent().run("x") == "x"
+        import otel_agents as oa
+        assert oa.force_flush()
+        assert [e.name for e in oa.recent_events()] == ["PlanAgent"]
+    """
+    modules = _modules_after(code, tmp_path, **env)
+    assert "otel_agents.auto._engine" in modules  # it did set up, through the engine
+    slow = [m for m in modules if any(m == p or m.startswith(p + ".") for p in SLOW_AT_START_UP)]
+    assert slow == []
