@@ -10,6 +10,8 @@ Each case runs in its own subprocess (a fresh interpreter, one configure() each)
   calls      200k decorated calls in a tight loop, with and without the Kafka exporter:
              calls/s, CPU per call, drops
   bsp        the SDK path (BatchSpanProcessor(KafkaOutcomeExporter()), SDK defaults)
+  entry      the entry point: OTEL_TRACES_EXPORTER=kafka_outcomes through the SDK's own
+             configurator, no configure(): 200k calls, then a consumer counts them
   latency    span end -> consumer receipt, p50/p99, at default linger
 """
 
@@ -260,6 +262,53 @@ def case_bsp(bootstrap: str, topic: str, spool: str) -> dict[str, Any]:
     return {"calls": n, "calls_per_s": n / loop_s, "sent": s.sent, "bsp_dropped": n - s.sent}
 
 
+def case_entry(bootstrap: str, topic: str, spool: str) -> dict[str, Any]:
+    os.environ.update(
+        {
+            "OTEL_TRACES_EXPORTER": "kafka_outcomes",
+            "OTEL_METRICS_EXPORTER": "none",
+            "OTEL_LOGS_EXPORTER": "none",
+            "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "OTEL_AGENTS_KAFKA_TOPIC": topic,
+            "OTEL_AGENTS_KAFKA_SPOOL_DIR": spool,
+        }
+    )
+    from opentelemetry import trace
+    from opentelemetry.sdk._configuration import _OTelSDKConfigurator
+
+    import otel_agents as oa
+    from otel_agents import _otel_private
+    from tests.kafka.broker import read_topic
+
+    _OTelSDKConfigurator().configure()  # type: ignore[no-untyped-call]  # as a distro does
+
+    @oa.agent
+    def planner(i: int) -> int:
+        return i
+
+    n = 200_000
+    t0 = time.perf_counter()
+    for i in range(n):
+        planner(i)
+    loop_s = time.perf_counter() - t0
+    provider: Any = trace.get_tracer_provider()
+    provider.force_flush(60_000)
+    [exporter] = _otel_private.span_exporters(provider)
+    s = exporter.stats()
+    messages: list[Any] = read_topic(bootstrap, topic, expect=n)
+    ids = {json.loads(m.value())["id"] for m in messages}
+    provider.shutdown()
+    return {
+        "calls": n,
+        "calls_per_s": n / loop_s,
+        "sent": s.sent,
+        "dropped": s.dropped,
+        "spooled": s.spooled,
+        "consumed": len(messages),
+        "consumed_unique": len(ids),
+    }
+
+
 def _consume_latencies(bootstrap: str, topic: str, expect: int, out: str) -> None:
     from datetime import datetime
 
@@ -350,6 +399,8 @@ def main() -> int:
             res = case_calls(bootstrap, topic, spool, with_kafka=extra == ["kafka"])
         elif name == "bsp":
             res = case_bsp(bootstrap, topic, spool)
+        elif name == "entry":
+            res = case_entry(bootstrap, topic, spool)
         else:
             res = case_latency(bootstrap, topic, spool)
         print(json.dumps(res), flush=True)
@@ -359,7 +410,14 @@ def main() -> int:
         return 0
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.parse_args()
+    parser.add_argument(
+        "--cases",
+        default=",".join(_CASES),
+        help=f"comma-separated, of: {', '.join(_CASES)} (default: all)",
+    )
+    cases = set(parser.parse_args().cases.split(","))
+    if not cases <= set(_CASES):
+        parser.error(f"unknown case(s): {', '.join(sorted(cases - set(_CASES)))}")
     broker = None
     bootstrap = os.environ.get("OTEL_AGENTS_TEST_KAFKA_BOOTSTRAP")
     if not bootstrap:
@@ -374,83 +432,106 @@ def main() -> int:
         broker.start()
         bootstrap = broker.bootstrap
     load_before = os.getloadavg()
+    results: dict[str, Any] = {}
     try:
-        floor = _run_case("floor", bootstrap)
-        produce = _run_case("produce", bootstrap)
-        # Alternate and keep each one's best run: other load on the machine comes and goes.
-        runs = [_run_case("calls", bootstrap, mode) for mode in ("null", "kafka") * 3]
-        without = max(runs[0::2], key=lambda r: float(r["calls_per_s"]))
-        with_kafka = max(runs[1::2], key=lambda r: float(r["calls_per_s"]))
-        bsp = _run_case("bsp", bootstrap)
-        latency = _run_case("latency", bootstrap)
+        for name in ("floor", "produce"):
+            if name in cases:
+                results[name] = _run_case(name, bootstrap)
+        if "calls" in cases:
+            # Alternate and keep each one's best run: other load on the machine comes and
+            # goes.
+            runs = [_run_case("calls", bootstrap, mode) for mode in ("null", "kafka") * 3]
+            results["calls_without"] = max(runs[0::2], key=lambda r: float(r["calls_per_s"]))
+            results["calls_with"] = max(runs[1::2], key=lambda r: float(r["calls_per_s"]))
+        for name in ("bsp", "entry", "latency"):
+            if name in cases:
+                results[name] = _run_case(name, bootstrap)
     finally:
         if broker is not None:
             broker.stop()
 
-    floor_us = floor["serialise_us"] + floor["produce_us"]
-    per_event_us = 1e6 / produce["enqueue_per_s"]
     print(
         f"cpu: {os.cpu_count()} cores; python {sys.version.split()[0]}; load average "
         f"before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f}"
     )
-    print(
-        f"floor: dict+orjson {floor['serialise_us']:.1f} us + produce(1KB, cb) "
-        f"{floor['produce_us']:.2f} us = {floor_us:.1f} us/event ({1e6 / floor_us:,.0f}/s)"
-    )
-    print(
-        f"serialise+produce (one core): {produce['enqueue_per_s']:,.0f} events/s enqueued "
-        f"({per_event_us:.1f} us/event, {per_event_us / floor_us:.2f}x floor), "
-        f"{produce['acked_per_s']:,.0f} events/s acknowledged, "
-        f"CPU {produce['cpu_us_per_event']:.1f} us/event incl. librdkafka; "
-        f"dropped {produce['dropped']}, spooled {produce['spooled']}"
-    )
-    print(
-        f"span -> OutcomeEvent -> acknowledged (one core): "
-        f"{produce['from_span_to_acked_per_s']:,.0f} events/s"
-    )
-    print(
-        f"decorated calls without Kafka: {without['calls_per_s']:,.0f}/s "
-        f"(CPU {without['cpu_us_per_call']:.1f} us/call)"
-    )
-    print(
-        f"decorated calls with Kafka:    {with_kafka['calls_per_s']:,.0f}/s "
-        f"(CPU {with_kafka['cpu_us_per_call']:.1f} us/call) -> ratio "
-        f"{with_kafka['calls_per_s'] / without['calls_per_s']:.2f}x; incl. flush "
-        f"{with_kafka['calls_per_s_incl_flush'] / without['calls_per_s_incl_flush']:.2f}x"
-    )
-    extra_cpu = with_kafka["cpu_us_per_call"] - without["cpu_us_per_call"]
-    print(
-        f"CPU per event for Kafka export: {extra_cpu:.1f} us = "
-        f"{extra_cpu / without['cpu_us_per_call']:.2f}x the span's own cost"
-    )
-    print(
-        f"drops in 200k tight loop (configure() defaults): processor "
-        f"{with_kafka['processor_dropped']}, exporter {with_kafka.get('dropped')}, "
-        f"sent {with_kafka.get('sent')}, spooled {with_kafka.get('spooled')}"
-    )
-    print(
-        f"SDK path BatchSpanProcessor(KafkaOutcomeExporter()) defaults: "
-        f"{bsp['bsp_dropped']} of {bsp['calls']} dropped by the BSP"
-    )
-    print(
-        f"end-to-end latency span end -> consumer (default linger): p50 "
-        f"{latency['p50_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms, max "
-        f"{latency['max_ms']:.1f} ms ({latency['received']} events)"
-    )
-    print(
-        json.dumps(
-            {
-                "floor": floor,
-                "produce": produce,
-                "calls_without": without,
-                "calls_with": with_kafka,
-                "bsp": bsp,
-                "latency": latency,
-            }
-        )
-    )
+    _report(results)
+    print(json.dumps(results))
     return 0
 
+
+def _report(results: dict[str, Any]) -> None:
+    floor, produce = results.get("floor"), results.get("produce")
+    if floor is not None:
+        floor_us = floor["serialise_us"] + floor["produce_us"]
+        print(
+            f"floor: dict+orjson {floor['serialise_us']:.1f} us + produce(1KB, cb) "
+            f"{floor['produce_us']:.2f} us = {floor_us:.1f} us/event ({1e6 / floor_us:,.0f}/s)"
+        )
+    if produce is not None:
+        per_event_us = 1e6 / produce["enqueue_per_s"]
+        vs_floor = (
+            f", {per_event_us / (floor['serialise_us'] + floor['produce_us']):.2f}x floor"
+            if floor is not None
+            else ""
+        )
+        print(
+            f"serialise+produce (one core): {produce['enqueue_per_s']:,.0f} events/s enqueued "
+            f"({per_event_us:.1f} us/event{vs_floor}), "
+            f"{produce['acked_per_s']:,.0f} events/s acknowledged, "
+            f"CPU {produce['cpu_us_per_event']:.1f} us/event incl. librdkafka; "
+            f"dropped {produce['dropped']}, spooled {produce['spooled']}"
+        )
+        print(
+            f"span -> OutcomeEvent -> acknowledged (one core): "
+            f"{produce['from_span_to_acked_per_s']:,.0f} events/s"
+        )
+    without, with_kafka = results.get("calls_without"), results.get("calls_with")
+    if without is not None and with_kafka is not None:
+        print(
+            f"decorated calls without Kafka: {without['calls_per_s']:,.0f}/s "
+            f"(CPU {without['cpu_us_per_call']:.1f} us/call)"
+        )
+        print(
+            f"decorated calls with Kafka:    {with_kafka['calls_per_s']:,.0f}/s "
+            f"(CPU {with_kafka['cpu_us_per_call']:.1f} us/call) -> ratio "
+            f"{with_kafka['calls_per_s'] / without['calls_per_s']:.2f}x; incl. flush "
+            f"{with_kafka['calls_per_s_incl_flush'] / without['calls_per_s_incl_flush']:.2f}x"
+        )
+        extra_cpu = with_kafka["cpu_us_per_call"] - without["cpu_us_per_call"]
+        print(
+            f"CPU per event for Kafka export: {extra_cpu:.1f} us = "
+            f"{extra_cpu / without['cpu_us_per_call']:.2f}x the span's own cost"
+        )
+        print(
+            f"drops in 200k tight loop (configure() defaults): processor "
+            f"{with_kafka['processor_dropped']}, exporter {with_kafka.get('dropped')}, "
+            f"sent {with_kafka.get('sent')}, spooled {with_kafka.get('spooled')}"
+        )
+    bsp = results.get("bsp")
+    if bsp is not None:
+        print(
+            f"SDK path BatchSpanProcessor(KafkaOutcomeExporter()) defaults: "
+            f"{bsp['bsp_dropped']} of {bsp['calls']} dropped by the BSP"
+        )
+    entry = results.get("entry")
+    if entry is not None:
+        print(
+            f"entry point OTEL_TRACES_EXPORTER=kafka_outcomes, {entry['calls']:,} calls "
+            f"({entry['calls_per_s']:,.0f}/s): acknowledged {entry['sent']:,}, consumed "
+            f"{entry['consumed']:,} ({entry['consumed_unique']:,} distinct) -> delivered/sent "
+            f"{entry['consumed_unique'] / entry['calls']:.4f}; exporter dropped "
+            f"{entry['dropped']}, spooled {entry['spooled']}"
+        )
+    latency = results.get("latency")
+    if latency is not None:
+        print(
+            f"end-to-end latency span end -> consumer (default linger): p50 "
+            f"{latency['p50_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms, max "
+            f"{latency['max_ms']:.1f} ms ({latency['received']} events)"
+        )
+
+
+_CASES = ("floor", "produce", "calls", "bsp", "entry", "latency")
 
 if __name__ == "__main__":
     sys.exit(main())

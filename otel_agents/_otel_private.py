@@ -8,6 +8,7 @@ silently disabling a fast path.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -85,12 +86,14 @@ def may_have_items(span: Any, name: str) -> bool:
 
 
 def remove_span_processors(provider: Any, processors: Iterable[Any]) -> bool:
-    """Detach ``processors`` from an SDK ``TracerProvider``; False if its shape is unknown.
+    """Detach ``processors`` from an SDK ``TracerProvider`` (or its processor chain).
 
     The SDK has no ``remove_span_processor``; ``shutdown()`` must leave an application's
-    own provider as it found it, so it rebuilds the provider's processor tuple.
+    own provider as it found it, so it rebuilds the provider's processor tuple (one
+    assignment: a span ending meanwhile sees the old tuple or the new). False if the
+    shape is unknown.
     """
-    active = getattr(provider, "_active_span_processor", None)
+    active = getattr(provider, "_active_span_processor", provider)
     current = getattr(active, "_span_processors", None)
     if active is None or current is None:
         return False
@@ -113,13 +116,14 @@ def initialize_sdk_from_environment() -> None:
 def processor_chain_of(span: Any, exporter: Any) -> Any | None:
     """Where to add a span processor so it sees what ``exporter``'s processor sees.
 
-    The Kafka exporter, when an SDK ``BatchSpanProcessor`` feeds it (the
-    ``OTEL_TRACES_EXPORTER=kafka_outcomes`` route), adds the outcome processor there, so
-    outcomes no longer depend on the batch processor's queue, which drops spans silently
-    when full. Older SDKs hand processors the live span, whose ``_span_processor`` is the
-    provider's chain; newer ones hand a ``ReadableSpan`` copy, and then the global
-    provider is the one if ``exporter`` is among its processors' exporters. Both have a
-    public ``add_span_processor``. None when neither is known.
+    The Kafka exporter, when a ``BatchSpanProcessor`` built in code feeds it (under the
+    SDK's own configuration it joins earlier, see ``provider_being_configured``), adds the
+    outcome processor there at its first export, so outcomes no longer depend on the
+    batch processor's queue, which drops spans silently when full. Older SDKs hand
+    processors the live span, whose ``_span_processor`` is the provider's chain; newer
+    ones hand a ``ReadableSpan`` copy, and then the global provider is the one if
+    ``exporter`` is among its processors' exporters. Both have a public
+    ``add_span_processor``. None when neither is known.
     """
     chain = getattr(span, "_span_processor", None)
     if callable(getattr(chain, "add_span_processor", None)):
@@ -130,6 +134,37 @@ def processor_chain_of(span: Any, exporter: Any) -> Any | None:
     ):
         return provider
     return None
+
+
+def provider_being_configured() -> Any | None:
+    """The ``TracerProvider`` the SDK's ``_init_tracing`` is building, if it is calling us.
+
+    ``OTEL_TRACES_EXPORTER=kafka_outcomes`` makes ``_init_tracing`` (distro, auto-
+    instrumentation or ``_OTelSDKConfigurator``) construct our exporter with no arguments
+    and wrap it in a ``BatchSpanProcessor`` on its local ``provider``. Our exporter adds
+    the outcome processor to that provider while being constructed, so no outcome span
+    ever depends on the batch queue, which drops silently when full. The SDK hands the
+    provider to no one (and may fail to make it the global one), so it is read from the
+    caller's frame: the function is matched by its code object, the provider by name and
+    shape. None when not called from there.
+    """
+    configuration = sys.modules.get("opentelemetry.sdk._configuration")
+    code = getattr(getattr(configuration, "_init_tracing", None), "__code__", None)
+    if code is None:
+        return None
+    frame = sys._getframe(1)
+    for _ in range(_FRAMES_TO_SEARCH):
+        if frame is None:
+            return None
+        if frame.f_code is code:
+            provider = frame.f_locals.get("provider")
+            return provider if callable(getattr(provider, "add_span_processor", None)) else None
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+#: Our constructor, a subclass's, and a few wrappers between them and ``_init_tracing``.
+_FRAMES_TO_SEARCH = 8
 
 
 def span_exporters(provider: Any) -> list[Any]:

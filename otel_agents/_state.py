@@ -14,6 +14,7 @@ from typing import Any
 from opentelemetry import trace
 
 from otel_agents import semconv
+from otel_agents.env import hook_timeout_ms_or_default
 from otel_agents.version import __version__ as _VERSION
 
 _logger = logging.getLogger("otel_agents")
@@ -29,6 +30,8 @@ class Runtime:
         self.critical_exceptions: tuple[type[BaseException], ...] = ()
         self._pre_hooks: tuple[Callable[..., Any], ...] = ()
         self._post_hooks: tuple[Callable[..., Any], ...] = ()
+        #: An async hook's deadline and a sync hook's budget (OTEL_AGENTS_HOOK_TIMEOUT_MS).
+        self.hook_timeout_s = hook_timeout_ms_or_default() / 1000
         self._follows_global = True
         self.bypass_possible = True
         self.internal_errors = 0

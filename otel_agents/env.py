@@ -20,6 +20,8 @@ from typing import Any
 from otel_agents.errors import ConfigurationError
 
 DEFAULT_OUTCOME_LOG = Path(".otel-agents") / "outcomes.jsonl"
+HOOK_TIMEOUT_ENV = "OTEL_AGENTS_HOOK_TIMEOUT_MS"
+DEFAULT_HOOK_TIMEOUT_MS = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +47,12 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("OTEL_AGENTS_MAX_QUEUE_SIZE", "16384", "int", "finished spans waiting for export"),
     EnvVar("OTEL_AGENTS_EXPORT_INTERVAL_MS", "100", "int", "how often the event worker wakes"),
     EnvVar("OTEL_AGENTS_PROPAGATE_TO_THREADS", "true", "bool", "context into thread pools"),
+    EnvVar(
+        "OTEL_AGENTS_HOOK_TIMEOUT_MS",
+        "1000",
+        "int",
+        "deadline of an async hook; time budget of a sync hook (over it: reported once)",
+    ),
     EnvVar("OTEL_AGENTS_EMIT_PENDING", "false", "bool", "PENDING events for runs in flight"),
     EnvVar("OTEL_AGENTS_FEEDBACK_LOG", "feedback.jsonl", "path", "the local feedback log"),
     EnvVar("OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS", "", "text", "Kafka host:port[,host:port]"),
@@ -137,6 +145,10 @@ class Settings:
     propagate_to_threads: bool = dataclasses.field(
         default=True, metadata={"env": "OTEL_AGENTS_PROPAGATE_TO_THREADS"}
     )
+    #: Deadline of an async hook, time budget of a sync one (see docs/guarantees.md).
+    hook_timeout_ms: int = dataclasses.field(
+        default=DEFAULT_HOOK_TIMEOUT_MS, metadata={"env": HOOK_TIMEOUT_ENV}
+    )
     #: Conventions of other libraries' spans read as actions and LLM calls.
     foreign_spans: str = dataclasses.field(
         default="all", metadata={"env": "OTEL_AGENTS_FOREIGN_SPANS"}
@@ -173,6 +185,8 @@ class Settings:
             raise _invalid("max_queue_size", "OTEL_AGENTS_MAX_QUEUE_SIZE", "use 1 or more")
         if self.export_interval_ms < 1:
             raise _invalid("export_interval_ms", "OTEL_AGENTS_EXPORT_INTERVAL_MS", "use 1 or more")
+        if self.hook_timeout_ms < 1:
+            raise _invalid("hook_timeout_ms", HOOK_TIMEOUT_ENV, "use 1 or more (milliseconds)")
         if self.otlp_protocol not in ("grpc", "http/protobuf"):
             raise _invalid(
                 "otlp_protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", "use 'grpc' or 'http/protobuf'"
@@ -211,3 +225,17 @@ def _parse(field: dataclasses.Field[Any], raw: str, env_name: str) -> Any:
     if kind.startswith("Path"):
         return Path(raw)
     return raw.strip()
+
+
+def hook_timeout_ms_or_default() -> int:
+    """``OTEL_AGENTS_HOOK_TIMEOUT_MS`` as hooks use it before ``configure()``.
+
+    Hooks work without ``configure()``, so a bad value cannot fail anything here: it
+    gives the default, and ``configure()`` reports it as a ``ConfigurationError``.
+    """
+    raw = _env(HOOK_TIMEOUT_ENV)
+    try:
+        value = int(raw) if raw is not None else DEFAULT_HOOK_TIMEOUT_MS
+    except ValueError:
+        return DEFAULT_HOOK_TIMEOUT_MS
+    return value if value >= 1 else DEFAULT_HOOK_TIMEOUT_MS

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from otel_agents import _otel_private
 from otel_agents._state import RUNTIME
-from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings
+from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings, hook_timeout_ms_or_default
 from otel_agents.errors import ConfigurationError
 from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.export import _exit_flush
@@ -38,7 +39,7 @@ from otel_agents.export.processor import OutcomeSink, OutcomeSpanProcessor
 from otel_agents.export.recent import RecentEvents
 from otel_agents.export.rollup import RunTree
 from otel_agents.export.sampling import wrap_sampler
-from otel_agents.instrument import redaction
+from otel_agents.instrument import hooks, redaction
 from otel_agents.instrument import threads as _threads
 from otel_agents.semconv import Status
 
@@ -101,6 +102,7 @@ class Telemetry:
             "sink_failures": self._sink_failures(),
             "outcome_log_rotations": self.outcome_log.rotations if self.outcome_log else 0,
             "outcome_log_rotated_away": self.outcome_log.rotated_away if self.outcome_log else 0,
+            **hooks.hook_stats(),
             **self.processor.rollup_stats(),
         }
 
@@ -115,8 +117,14 @@ class Telemetry:
         return total
 
     def force_flush(self, timeout_millis: int = 10000) -> bool:
-        """Export everything finished so far (outcomes and, if set, OTLP spans)."""
-        ok = self.processor.force_flush(timeout_millis)
+        """Export everything finished so far (outcomes and, if set, OTLP spans).
+
+        Background post hooks queued so far run first, within the same time.
+        """
+        deadline = time.monotonic() + timeout_millis / 1000
+        ok = hooks.flush_background_hooks(timeout_millis / 1000)
+        timeout_millis = max(int((deadline - time.monotonic()) * 1000), 0)
+        ok = self.processor.force_flush(timeout_millis) and ok
         for processor in self.extra_processors:
             ok = processor.force_flush(timeout_millis) and ok
         if self.meter_provider is not None:
@@ -128,6 +136,8 @@ class Telemetry:
         if self._closed:
             return
         self._closed = True
+        # First: a background hook may still use telemetry (feedback, record of its own).
+        hooks.flush_background_hooks(final=True)
         self.processor.shutdown()
         for processor in self.extra_processors:
             processor.shutdown()
@@ -152,6 +162,7 @@ def configure(
     kafka_bootstrap_servers: str | None = None,
     kafka_topic: str | None = None,
     emit_pending: bool | None = None,
+    hook_timeout_ms: int | None = None,
     kafka_producer_config: Mapping[str, Any] | None = None,
     spool_dir: str | Path | None = None,
     critical_exceptions: Iterable[type[BaseException]] = (),
@@ -195,6 +206,7 @@ def configure(
                 "kafka_bootstrap_servers": kafka_bootstrap_servers,
                 "kafka_topic": kafka_topic,
                 "emit_pending": emit_pending,
+                "hook_timeout_ms": hook_timeout_ms,
                 "foreign_spans": foreign_spans,
             }
         )
@@ -223,7 +235,8 @@ def configure(
         outcome_sinks.append(recent)
         # Under opentelemetry-instrument with OTEL_TRACES_EXPORTER=...,kafka_outcomes the
         # SDK already holds our Kafka exporter: feed it instead of opening a second producer.
-        kafka_sink = _existing_kafka_exporter(provider) or _kafka_sink(
+        adopted = _existing_kafka_exporter(provider)
+        kafka_sink = adopted or _kafka_sink(
             settings, kafka_bootstrap_servers, kafka_topic, kafka_producer_config, spool_dir
         )
         if kafka_sink is not None:
@@ -252,6 +265,10 @@ def configure(
             stamp_session_ids=True,
         )
         provider.add_span_processor(processor)
+        if adopted is not None:
+            # Only now that our processor feeds it: the exporter retires its own outcome
+            # processor (a span ending in between reaches both, never neither).
+            adopted.fed_by_processor = True
         extra: list[Any] = []
         if traces_target is not None and (owns_provider or otlp_endpoint is not None):
             otlp = BatchSpanProcessor(_otlp_exporter(traces_target))
@@ -263,6 +280,7 @@ def configure(
         wrap_sampler(provider)
         RUNTIME.use_tracer_provider(provider)
         RUNTIME.capture_content = settings.capture_content
+        RUNTIME.hook_timeout_s = settings.hook_timeout_ms / 1000
         RUNTIME.max_value_length = settings.max_value_length
         callback = redact_callback or redaction.load_callback(
             os.environ.get(REDACT_CALLBACK_ENV), f"env {REDACT_CALLBACK_ENV}"
@@ -304,13 +322,12 @@ def _run_tree(
 
 
 def _existing_kafka_exporter(provider: Any) -> KafkaOutcomeExporter | None:
-    """Our Kafka exporter if the SDK already exports spans to it; it then takes our events."""
+    """Our Kafka exporter if the SDK already exports spans to it: it then takes our events."""
     kafka = sys.modules.get("otel_agents.export.kafka.exporter")
     if kafka is None:  # nobody built our Kafka exporter in this process
         return None
     for exporter in _otel_private.span_exporters(provider):
         if isinstance(exporter, kafka.KafkaOutcomeExporter):
-            exporter.fed_by_processor = True
             found: KafkaOutcomeExporter = exporter
             return found
     return None
@@ -432,6 +449,7 @@ def shutdown() -> None:
         # setting it once), and a new configure() attaches to it again.
         _detach_processor(telemetry)
         RUNTIME.use_tracer_provider(None)
+        RUNTIME.hook_timeout_s = hook_timeout_ms_or_default() / 1000
         redaction.use_policy(None)
         _threads.uninstall()  # configure() installed it; the host's pools are theirs again
 
@@ -443,9 +461,14 @@ def _detach_processor(telemetry: Telemetry) -> None:
 
 
 def force_flush(timeout_millis: int = 10000) -> bool:
-    """Export everything finished so far; True when every sink confirmed."""
+    """Export everything finished so far; True when every sink confirmed.
+
+    Also waits (within ``timeout_millis``) for background post hooks, configured or not.
+    """
     telemetry = _current
-    return telemetry.force_flush(timeout_millis) if telemetry is not None else True
+    if telemetry is None:
+        return hooks.flush_background_hooks(timeout_millis / 1000)
+    return telemetry.force_flush(timeout_millis)
 
 
 def recent_events(

@@ -150,6 +150,28 @@ def test_processor_chain_of_finds_where_the_exporters_processor_sits() -> None:
     assert out.stdout.strip() == "['second'] True"
 
 
+def test_provider_being_configured_is_the_one_init_tracing_builds() -> None:
+    # What OTEL_TRACES_EXPORTER=kafka_outcomes relies on: the exporter, constructed by the
+    # SDK's _init_tracing, finds the provider its batch processor is about to join.
+    code = (
+        "from opentelemetry import trace\n"
+        "from opentelemetry.sdk._configuration import _init_tracing\n"
+        "from opentelemetry.sdk.trace.export import SpanExporter\n"
+        "from otel_agents import _otel_private as p\n"
+        "seen = []\n"
+        "class Probe(SpanExporter):\n"
+        "    def __init__(self):\n"
+        "        seen.append(p.provider_being_configured())\n"
+        "    def export(self, spans): ...\n"
+        "_init_tracing({'probe': Probe})\n"
+        "provider = trace.get_tracer_provider()\n"
+        "print(seen[0] is provider, p.span_exporters(provider)[0].__class__.__name__,\n"
+        "      p.provider_being_configured() is None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True Probe True"
+
+
 def test_metric_exporter_preferences_follow_the_exporters_settings() -> None:
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.sdk.metrics import Counter

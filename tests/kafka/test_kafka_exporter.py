@@ -334,6 +334,60 @@ def test_otel_traces_exporter_env_selects_it(
     assert len(_event_ids(read_topic(kafka_bootstrap, kafka_topic, expect=20))) == 20
 
 
+def test_configure_under_the_entry_point_feeds_the_sdks_exporter_each_event_once(
+    kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    # Auto-instrumentation's order: the SDK builds the kafka_outcomes exporter (which
+    # routes outcomes itself), then configure() adopts it and the exporter's own route
+    # retires. Calls before, during and after: each event once, none lost.
+    app = (
+        "import sys\n"
+        "from opentelemetry.sdk._configuration import _OTelSDKConfigurator\n"
+        "import otel_agents as oa\n"
+        "_OTelSDKConfigurator().configure()\n"
+        "@oa.agent(name='a')\n"
+        "def a(i):\n"
+        "    oa.record(metadata={'call': i})\n"
+        "for i in range(100):\n"
+        "    a(i)\n"
+        "telemetry = oa.configure(outcome_log=sys.argv[1])\n"
+        "exporter = telemetry.kafka_exporter\n"
+        "print('adopted', exporter is not None and exporter.fed_by_processor,\n"
+        "      exporter._routing is False)\n"
+        "for i in range(100, 200):\n"
+        "    a(i)\n"
+        "oa.shutdown()\n"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
+        "OTEL_TRACES_EXPORTER": "kafka_outcomes",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "OTEL_AGENTS_KAFKA_TOPIC": kafka_topic,
+        "OTEL_AGENTS_KAFKA_SPOOL_DIR": str(tmp_path / "spool"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", app, str(tmp_path / "o.jsonl")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["adopted", "True", "True"]
+    events = [
+        OutcomeEvent.from_json_bytes(m.value())  # type: ignore[attr-defined]
+        for m in read_topic(kafka_bootstrap, kafka_topic, expect=200)
+    ]
+    assert sorted(e.event_id for e in events) == sorted({e.event_id for e in events})
+    assert sorted(int(e.metadata["call"]) for e in events) == list(range(200))
+
+
 def test_settings_parse_sizes_json_and_keep_defaults(tmp_path: Path) -> None:
     from otel_agents.export.kafka.settings import resolve_settings
 

@@ -1,8 +1,9 @@
 """``KafkaOutcomeExporter``: OutcomeEvents to a Kafka topic, with a durable spool behind it.
 
 It is both an OpenTelemetry ``SpanExporter`` (``OTEL_TRACES_EXPORTER=otlp,kafka_outcomes``:
-outcome spans among the exported ones are converted and sent) and an ``OutcomeSink`` for
-``OutcomeSpanProcessor`` (``export_events``), which sees every *recorded* outcome span.
+built by the SDK, it adds an outcome processor to the SDK's provider, so outcomes never
+depend on the SDK's batch queue) and an ``OutcomeSink`` for ``OutcomeSpanProcessor``
+(``export_events``), which sees every *recorded* outcome span.
 
 Nothing here blocks or raises into the application: ``produce()`` only enqueues; a
 background thread serves delivery reports, moves failed records to the spool and replays
@@ -24,7 +25,7 @@ import time
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import orjson
 from opentelemetry import metrics
@@ -122,8 +123,7 @@ class KafkaOutcomeExporter(SpanExporter):
         s = self.settings
         self._spool = Spool(s.spool_dir, s.spool_max_bytes, s.spool_fsync)
         self._rejected = Spool(s.spool_dir / "rejected", s.spool_max_bytes, s.spool_fsync)
-        #: Set by configure() when its outcome processor sends the events through us.
-        self.fed_by_processor = False
+        self._fed_by_processor = False
         self._register_metrics(meter_provider)
         # Building the core validates the librdkafka properties.
         self._core = ProducerCore(
@@ -138,9 +138,33 @@ class KafkaOutcomeExporter(SpanExporter):
         # The outcome processor added next to an SDK batch processor (see export()); kept
         # across fork (the chain, and the processor in it, are copied into the child).
         self._routing: OutcomeSpanProcessor | Literal[False] | None = None
+        self._routing_chain: object = None
         self._routing_since: int | None = None
+        self._routing_dropped_before = 0
         self._init_process_state()
         _EXPORTERS.add(self)
+        # Built by the SDK's own configuration (OTEL_TRACES_EXPORTER=kafka_outcomes): join
+        # its provider now, before its batch processor exists, so not one outcome span
+        # passes only through the batch queue (which drops silently when full).
+        provider = _otel_private.provider_being_configured()
+        if provider is not None:
+            self._route_outcomes_through(provider)
+
+    @property
+    def fed_by_processor(self) -> bool:
+        """Whether configure()'s outcome processor sends the events through this exporter.
+
+        configure() sets it when it adopts the exporter the SDK built: span batches from
+        the SDK's processor are then ignored, and the exporter's own outcome processor
+        leaves the provider (configure()'s feeds every sink, this one included).
+        """
+        return self._fed_by_processor
+
+    @fed_by_processor.setter
+    def fed_by_processor(self, fed: bool) -> None:
+        self._fed_by_processor = fed
+        if fed:
+            self._stop_routing()
 
     # --- set-up ------------------------------------------------------------------------
     def _init_process_state(self) -> None:
@@ -208,17 +232,19 @@ class KafkaOutcomeExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Send the outcome spans among ``spans``; other spans are ignored.
 
-        Under an SDK span processor (``OTEL_TRACES_EXPORTER=kafka_outcomes``, or
-        ``BatchSpanProcessor(exporter)`` in code), the first call adds the outcome
-        processor to the same provider: from then on outcomes reach Kafka through it, so
-        a full batch-processor queue, which drops spans silently, can no longer lose them.
+        Under the SDK's own configuration (``OTEL_TRACES_EXPORTER=kafka_outcomes``) the
+        outcome processor joined the provider when this exporter was built, before the
+        batch processor: every outcome reaches Kafka through it, and the batch processor's
+        spans are ignored here. Under a ``BatchSpanProcessor(exporter)`` built in code,
+        the first call adds the outcome processor to the span's provider: from then on a
+        full batch-processor queue, which drops spans silently, can no longer lose them.
         """
         if self.fed_by_processor:
             # configure() feeds this exporter its events (one producer, one event per
             # span): span batches from the SDK's processor would send each event twice.
             return SpanExportResult.SUCCESS
         if self._routing is None and spans:
-            self._route_outcomes_around_the_batch_processor(spans[0])
+            self._route_outcomes_through(_otel_private.processor_chain_of(spans[0], self))
         cutoff = self._routing_since
         if cutoff is not None:
             # Ended after the outcome processor joined the chain: it has them already.
@@ -234,19 +260,19 @@ class KafkaOutcomeExporter(SpanExporter):
 
     def _routing_dropped(self) -> int:
         routing = self._routing
-        return routing.dropped if routing else 0
+        return self._routing_dropped_before + (routing.dropped if routing else 0)
 
-    def _route_outcomes_around_the_batch_processor(self, span: ReadableSpan) -> None:
+    def _route_outcomes_through(self, chain: Any) -> None:
+        """Add an outcome processor feeding this exporter to ``chain`` (a provider)."""
         with self._lock:
             if self._routing is not None:
                 return
             self._routing = False
-            chain = _otel_private.processor_chain_of(span, self)
-            if chain is None or self._is_shut_down:
+            if chain is None or self._is_shut_down or self._fed_by_processor:
                 return
             from otel_agents.export.processor import OutcomeSpanProcessor
 
-            processor = OutcomeSpanProcessor([self])
+            processor = OutcomeSpanProcessor([_ExporterLane(self)])
             try:
                 chain.add_span_processor(processor)
             except Exception:
@@ -257,6 +283,18 @@ class KafkaOutcomeExporter(SpanExporter):
             # event_id twice, which consumers de-duplicate), never neither.
             self._routing_since = time.time_ns()
             self._routing = processor
+            self._routing_chain = chain
+
+    def _stop_routing(self) -> None:
+        """Take our outcome processor out of the chain, after sending what it holds."""
+        with self._lock:
+            routing, chain = self._routing, self._routing_chain
+            self._routing, self._routing_chain = False, None
+        if not routing:
+            return
+        _otel_private.remove_span_processors(chain, [routing])
+        routing.shutdown()  # drains into this exporter; the lane ignores the shutdown
+        self._routing_dropped_before += routing.dropped
 
     # --- OutcomeSink -------------------------------------------------------------------
     def export_events(self, events: Sequence[OutcomeEvent]) -> None:
@@ -496,3 +534,24 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class _ExporterLane:
+    """The exporter as seen by its own outcome processor: events in and flushes, no shutdown.
+
+    The provider shuts that processor down before the batch processor that owns the
+    exporter, and configure() may retire it: neither may shut the exporter down. Flushes
+    go through (the SDK's batch processor never flushes its exporter).
+    """
+
+    def __init__(self, exporter: KafkaOutcomeExporter) -> None:
+        self._exporter = exporter
+
+    def export_events(self, events: Sequence[OutcomeEvent]) -> None:
+        self._exporter.export_events(events)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._exporter.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        pass
