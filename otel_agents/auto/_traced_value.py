@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import wrapt
 
-if TYPE_CHECKING:
-    from otel_agents.auto._attributes import TracedAttribute
+
+class Switch(Protocol):
+    """What the proxy reads of its ``TracedAttribute``: whether tracing is on."""
+
+    active: bool
 
 
 class TracedValue(wrapt.ObjectProxy):  # type: ignore[type-arg]
     """The callable from an instance attribute, traced when called."""
 
-    def __init__(
-        self, raw: Any, holder: Any, call: Callable[..., Any], attribute: TracedAttribute
-    ) -> None:
+    def __init__(self, raw: Any, holder: Any, call: Callable[..., Any], attribute: Switch) -> None:
         super().__init__(raw)
         self._self_holder = holder
         self._self_call = call
