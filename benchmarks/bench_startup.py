@@ -23,6 +23,10 @@ import time
 import timeit
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_check import compile_package
+
 PTH_NAME = "otel_agents_auto.pth"
 SAMPLE_APPS = Path(__file__).resolve().parent.parent / "tests" / "auto" / "sample_apps"
 
@@ -88,6 +92,7 @@ def imports(flag: bool | str, outcome_log: str) -> tuple[int, int, float, list[t
 
 
 def main() -> None:
+    compile_package(sys.executable)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()

@@ -43,5 +43,7 @@ def event_id_from_hex(trace_hex: str, span_hex: str, event_type: str = EVENT_TYP
     sha.update(f"{trace_hex}-{span_hex}-{event_type}".encode())
     h = sha.hexdigest()
     # uuid5: version nibble 5 (char 12), RFC 4122 variant bits in char 16.
-    variant = "89ab"[int(h[16], 16) & 0x3]
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+_VARIANT = {digit: "89ab"[int(digit, 16) & 0x3] for digit in "0123456789abcdef"}

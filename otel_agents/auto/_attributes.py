@@ -12,39 +12,21 @@ the instance's ``__dict__`` are re-wrapped for their new holder on first read.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
-import wrapt
-
 _MISSING: Any = object()
+_proxy_class: Any = None
 
 
-class TracedValue(wrapt.ObjectProxy):  # type: ignore[type-arg]
-    """The callable from an instance attribute, traced when called."""
+def _traced_value_class() -> Any:
+    # wrapt (and the importlib.metadata it loads) only once an @attr target is read.
+    global _proxy_class
+    if _proxy_class is None:
+        from otel_agents.auto._traced_value import TracedValue
 
-    def __init__(
-        self, raw: Any, holder: Any, call: Callable[..., Any], attribute: TracedAttribute
-    ) -> None:
-        super().__init__(raw)
-        self._self_holder = holder
-        self._self_call = call
-        self._self_attribute = attribute
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._self_attribute.active:
-            return self._self_call(*args, **kwargs)
-        return self.__wrapped__(*args, **kwargs)
-
-    def __copy__(self) -> Any:
-        return copy.copy(self.__wrapped__)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        return copy.deepcopy(self.__wrapped__, memo)
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return self.__wrapped__.__reduce_ex__(protocol)
+        _proxy_class = TracedValue
+    return _proxy_class
 
 
 class TracedAttribute:
@@ -66,14 +48,15 @@ class TracedAttribute:
                 raise AttributeError(self.name)
             return self if self._slot is not None else self.original
         value = self._load(holder)
-        if isinstance(value, TracedValue):
+        traced_value = _traced_value_class()
+        if isinstance(value, traced_value):
             if value._self_holder is holder and self.active:
                 return value
             value = value.__wrapped__
         if not self.active or not callable(value):
             return value
         try:
-            traced = TracedValue(value, holder, self._make_call(value, holder), self)
+            traced = traced_value(value, holder, self._make_call(value, holder), self)
             self._store(holder, traced)
         except Exception:
             return value  # cannot wrap this one: hand back the original, never fail

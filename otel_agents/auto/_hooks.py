@@ -1,9 +1,10 @@
 """Run a callback on every module a pattern names, whether imported before or after.
 
-Exact module names use wrapt's post-import hooks directly. A module glob has no single
-name to register, so a tiny finder placed ahead of wrapt's registers a wrapt hook for each
-matching name the moment that module is first looked up; wrapt's own chained loader then
-calls it right after the module body ran, before anyone else can import from it.
+Modules already imported are handled at ``start()``. For later ones a meta-path finder,
+placed first, finds nothing itself: for a watched name it asks the other finders for the
+spec and wraps its loader, so the callback runs right after the module body ran and
+before the code that imported it gets it back (what wrapt's post-import hooks do, without
+importing wrapt and ``importlib.metadata`` at start-up).
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from collections.abc import Callable, Iterable
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import Any
-
-import wrapt
 
 from otel_agents._state import RUNTIME
 
@@ -35,32 +34,25 @@ class ImportWatch:
         self._active = True
         self._lock = threading.Lock()
         self._seen: set[str] = set()
-        self._exact = sorted(set(exact))
+        self._exact = frozenset(exact)
         glob_list = sorted(set(globs))
         self._glob: re.Pattern[str] | None = (
             re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in glob_list))
             if glob_list
             else None
         )
-        self._finder: _GlobFinder | None = None
+        self._finder: _PostImportFinder | None = None
 
     def start(self) -> None:
-        """Register the hooks; modules already imported are handled now."""
-        for name in self._exact:
-            wrapt.register_post_import_hook(self._on_import, name)
-        if self._glob is None:
-            return
-        # wrapt puts its finder first when its first hook is registered; ours must come
-        # before it, so make sure it exists, then insert ours.
-        wrapt.register_post_import_hook(_ignore, "sys")
-        self._finder = _GlobFinder(self)
+        """Watch later imports; modules already imported are handled now."""
+        self._finder = _PostImportFinder(self)
         sys.meta_path.insert(0, self._finder)
         for name, module in list(sys.modules.items()):
-            if module is not None and self._glob.fullmatch(name):
+            if module is not None and self._matches(name):
                 self._on_import(module)
 
     def stop(self) -> None:
-        """Stop reacting to imports. wrapt hooks cannot be removed, so they go inert."""
+        """Stop reacting to imports."""
         self._active = False
         if self._finder is not None:
             with contextlib.suppress(ValueError):  # someone else already removed it
@@ -81,31 +73,71 @@ class ImportWatch:
             # A hook that raises would make the application's import fail.
             RUNTIME.report_internal_error(f"instrumenting module {name}", exc)
 
-    def _wants(self, fullname: str) -> bool:
-        return (
-            self._active
-            and self._glob is not None
-            and fullname not in self._seen
-            and self._glob.fullmatch(fullname) is not None
+    def _matches(self, fullname: str) -> bool:
+        return fullname in self._exact or (
+            self._glob is not None and self._glob.fullmatch(fullname) is not None
         )
 
+    def _wants(self, fullname: str) -> bool:
+        return self._active and fullname not in self._seen and self._matches(fullname)
 
-class _GlobFinder:
-    """Finds nothing itself: it only registers a wrapt hook for glob-matched names."""
+
+class _PostImportFinder:
+    """Finds nothing itself: hands back the others' spec with a loader that calls back."""
 
     def __init__(self, watch: ImportWatch) -> None:
         self._watch = watch
-        self._registered: set[str] = set()
+        self._looking = threading.local()
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
-        if fullname not in self._registered and self._watch._wants(fullname):
-            self._registered.add(fullname)
-            wrapt.register_post_import_hook(self._watch._on_import, fullname)
-        return None
+        if getattr(self._looking, "name", None) == fullname or not self._watch._wants(fullname):
+            return None
+        self._looking.name = fullname  # the others are asked below: do not answer twice
+        try:
+            spec = _spec_from_others(self, fullname, path, target)
+        finally:
+            self._looking.name = None
+        loader = getattr(spec, "loader", None)
+        if spec is None or not hasattr(loader, "exec_module"):
+            return None  # let the import system find it as usual
+        spec.loader = _CallbackAfterLoading(loader, self._watch)  # type: ignore[assignment]
+        return spec
 
     def invalidate_caches(self) -> None:
         return None
 
 
-def _ignore(module: ModuleType) -> None:
+def _spec_from_others(me: object, fullname: str, path: Any, target: Any) -> ModuleSpec | None:
+    # As the import system would: every other finder in order, the first spec wins.
+    for finder in list(sys.meta_path):
+        find_spec = getattr(finder, "find_spec", None)
+        if finder is me or find_spec is None:
+            continue
+        spec: ModuleSpec | None = find_spec(fullname, path, target)
+        if spec is not None:
+            return spec
     return None
+
+
+class _CallbackAfterLoading:
+    """Runs the module as its own loader would, puts that loader back, then calls back."""
+
+    def __init__(self, loader: Any, watch: ImportWatch) -> None:
+        self._loader = loader
+        self._watch = watch
+
+    def create_module(self, spec: ModuleSpec) -> Any:
+        create = getattr(self._loader, "create_module", None)
+        return create(spec) if create is not None else None
+
+    def exec_module(self, module: ModuleType) -> None:
+        try:
+            self._loader.exec_module(module)
+        finally:
+            if module.__spec__ is not None:
+                module.__spec__.loader = self._loader
+            module.__loader__ = self._loader
+        self._watch._on_import(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)  # get_code, get_data, is_package, ...

@@ -295,17 +295,23 @@ class OutcomeEvent:
                 )
         ctx = span.context
         parent = span.parent
+        span_name = span.name
         operation = data["operation"]
-        from_name = semconv.operation_of_span_name(span.name)
-        if operation not in KIND_BY_OPERATION and from_name is not None:
-            # Evicted or cut by the SDK's attribute limits: the span name still says it.
-            operation = from_name
-            data[_NAME_FIELD_BY_KIND[KIND_BY_OPERATION[operation]]] = span.name.partition(" ")[2]
+        if operation not in KIND_BY_OPERATION:
+            from_name = semconv.operation_of_span_name(span_name)
+            if from_name is not None:
+                # Evicted or cut by the SDK's attribute limits: the span name still says it.
+                operation = from_name
+                data[_NAME_FIELD_BY_KIND[KIND_BY_OPERATION[operation]]] = span_name.partition(" ")[
+                    2
+                ]
         operation = operation or OPERATION_INVOKE_AGENT
         kind = KIND_BY_OPERATION.get(operation, semconv.ActionKind.AGENT)
-        name = data[_NAME_FIELD_BY_KIND[kind]] or span.name
-        if from_name is not None and len(name) < len(span.name.partition(" ")[2]):
-            name = span.name.partition(" ")[2]  # the name attribute was cut
+        name = data[_NAME_FIELD_BY_KIND[kind]] or span_name
+        if not span_name.endswith(name) and semconv.operation_of_span_name(span_name) is not None:
+            whole = span_name.partition(" ")[2]
+            if len(name) < len(whole):
+                name = whole  # the name attribute was cut by the SDK's value length limit
         start_ns: int = span.start_time or 0
         end_ns: int | None = span.end_time if event_type == EVENT_TYPE_OUTCOME else None
         duration = (end_ns - start_ns) / 1e6 if end_ns else None
@@ -344,10 +350,10 @@ class OutcomeEvent:
         data["span_id"] = span_hex
         data["parent_span_id"] = f"{parent.span_id:016x}" if parent is not None else None
         data["trace_flags"] = int(ctx.trace_flags)
-        data["kind"] = kind.value
+        data["kind"] = _KIND_VALUES[kind]
         data["operation"] = operation
         data["name"] = name
-        data["span_name"] = span.name
+        data["span_name"] = span_name
         data["start_time"] = _rfc3339(start_ns)
         data["end_time"] = _rfc3339(end_ns) if end_ns else None
         data["duration_ms"] = duration
@@ -500,6 +506,7 @@ _NAME_FIELD_BY_KIND = {
     semconv.ActionKind.TOOL: "tool_name",
     semconv.ActionKind.WORKFLOW: "workflow_name",
 }
+_KIND_VALUES = {kind: kind.value for kind in semconv.ActionKind}  # enum .value is slow
 _PENDING = semconv.Status.PENDING.value
 _STATUS_CODE_NAMES = {code: code.name for code in StatusCode}
 _SEVERITY_OF_STATUS = {status.value: sev.value for status, sev in DEFAULT_SEVERITY.items()}

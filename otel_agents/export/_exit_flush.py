@@ -17,9 +17,9 @@
 from __future__ import annotations
 
 import contextlib
-import multiprocessing.util
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
@@ -34,6 +34,38 @@ def install(flush: Callable[[], None]) -> None:
     global _flush
     _flush = flush
     _install_sigterm()
+    _watch_multiprocessing()
+
+
+_watching_forks = False
+
+
+def _watch_multiprocessing() -> None:
+    # multiprocessing costs ~7 ms to import: hook into it only if the app loaded it, at
+    # the latest just before a fork (its workers are forked after the app imported it).
+    global _watching_forks
+    if "multiprocessing.util" in sys.modules:
+        _register_with_multiprocessing()
+    elif not _watching_forks and hasattr(os, "register_at_fork"):
+        _watching_forks = True
+        os.register_at_fork(before=_register_if_multiprocessing_loaded)
+
+
+def _register_if_multiprocessing_loaded() -> None:
+    if _flush is not None and "multiprocessing.util" in sys.modules:
+        _register_with_multiprocessing()
+
+
+_registered_with_multiprocessing = False
+
+
+def _register_with_multiprocessing() -> None:
+    global _registered_with_multiprocessing
+    if _registered_with_multiprocessing:
+        return
+    _registered_with_multiprocessing = True
+    import multiprocessing.util
+
     # Runs in each multiprocessing child after its fork, once its finalizers were reset.
     multiprocessing.util.register_after_fork(_flush_holder, _register_worker_finalizer)
 
@@ -94,6 +126,8 @@ def _die_of_sigterm() -> None:
 
 
 def _register_worker_finalizer(_holder: Any) -> None:
+    import multiprocessing.util
+
     multiprocessing.util.Finalize(None, _flush_in_worker, exitpriority=100)
     # Workers keep the default SIGTERM: Pool.terminate() must kill them at once. A Python
     # handler can lose a SIGTERM that lands just after fork (CPython clears pending

@@ -33,7 +33,7 @@ from otel_agents.export.foreign import ForeignSpans
 from otel_agents.export.foreign.content import ContentPolicy
 from otel_agents.export.jsonl import JsonLinesOutcomeLog
 from otel_agents.export.metrics import OutcomeMetrics
-from otel_agents.export.otlp_signals import OtlpTarget, QuietMetricExporter, otlp_target
+from otel_agents.export.otlp_signals import OtlpTarget, otlp_target
 from otel_agents.export.prices import PriceTable
 from otel_agents.export.processor import OutcomeSink, OutcomeSpanProcessor
 from otel_agents.export.recent import RecentEvents
@@ -394,6 +394,8 @@ def _meter_provider(
         return None  # the SDK's metrics (~20 ms to import) are not needed then
     from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    from otel_agents.export.quiet_metrics import QuietMetricExporter
 
     if isinstance(metrics.get_meter_provider(), SdkMeterProvider):
         return None

@@ -17,7 +17,6 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -101,25 +100,29 @@ class PriceTable:
         overrides: Mapping[str, Mapping[str, float]] | str | os.PathLike[str] | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> PriceTable:
-        """The shipped table, then ``OTEL_AGENTS_PRICES``'s file, then ``overrides`` on top."""
-        shipped = json.loads(resources.files(__package__).joinpath("prices.json").read_text())
-        models = _parse_models(shipped.get("models", {}), "the shipped price table")
-        aliases = {str(k): str(v) for k, v in shipped.get("aliases", {}).items()}
-        as_of, source = shipped.get("as_of"), shipped.get("source")
+        """The shipped table, then ``OTEL_AGENTS_PRICES``'s file, then ``overrides`` on top.
+
+        The user's parts are read and checked now (errors belong to configuration time);
+        the shipped table (409 models, ~10 ms of parsing) on the first price looked up.
+        """
+        models: dict[str, ModelPrice] = {}
+        aliases: dict[str, str] = {}
+        as_of: str | None = None
+        source: str | None = None
         env = os.environ if environ is None else environ
         path = env.get(ENV_PRICES, "").strip()
         if path:
             user = _read_file(Path(path), f"env {ENV_PRICES}={path!r}")
             models.update(_parse_models(user.get("models", user), f"env {ENV_PRICES}={path!r}"))
             aliases.update(_parse_aliases(user.get("aliases"), f"env {ENV_PRICES}={path!r}"))
-            as_of, source = user.get("as_of", as_of), user.get("source", f"{path} (user file)")
+            as_of, source = user.get("as_of"), user.get("source", f"{path} (user file)")
         if isinstance(overrides, (str, os.PathLike)):
             user = _read_file(Path(overrides), f"configure(prices={str(overrides)!r})")
             models.update(_parse_models(user.get("models", user), "configure(prices=...)"))
             aliases.update(_parse_aliases(user.get("aliases"), "configure(prices=...)"))
         elif overrides:
             models.update(_parse_models(overrides, "configure(prices=...)"))
-        return cls(models, as_of, source, aliases)
+        return _ShippedFirst(models, aliases, as_of, source)
 
     def price(self, provider: str | None, model: str) -> ModelPrice | None:
         key = (provider, model)
@@ -165,6 +168,45 @@ class PriceTable:
             if candidate in self._by_key:
                 return self._by_key[candidate]
         return None
+
+
+class _ShippedFirst(PriceTable):
+    """The shipped table under the user's prices, read when first needed."""
+
+    def __init__(
+        self,
+        models: Mapping[str, ModelPrice],
+        aliases: Mapping[str, str],
+        as_of: str | None,
+        source: str | None,
+    ) -> None:
+        self._user = (dict(models), dict(aliases), as_of, source)
+        self._loaded = False
+        self._resolved = {}
+
+    def __getattr__(self, name: str) -> Any:
+        # Only missing attributes land here: as_of, source and _by_key before the load.
+        if name in ("as_of", "source", "_by_key") and not self.__dict__.get("_loaded"):
+            self._load_shipped()
+            return getattr(self, name)
+        raise AttributeError(name)
+
+    def _load_shipped(self) -> None:
+        # Beside this module (installed as files); importlib.resources is slow to import.
+        shipped = json.loads((Path(__file__).parent / "prices.json").read_text("utf-8"))
+        models = _parse_models(shipped.get("models", {}), "the shipped price table")
+        aliases = {str(k): str(v) for k, v in shipped.get("aliases", {}).items()}
+        user_models, user_aliases, as_of, source = self._user
+        models.update(user_models)
+        aliases.update(user_aliases)
+        self._loaded = True
+        PriceTable.__init__(
+            self,
+            models,
+            as_of or shipped.get("as_of"),
+            source or shipped.get("source"),
+            aliases,
+        )
 
 
 def _read_file(path: Path, where: str) -> dict[str, Any]:
