@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -149,6 +150,12 @@ def main() -> None:
     parser.add_argument(
         "--kafka", help="bootstrap servers, or 'start' for the test harness's broker"
     )
+    parser.add_argument(
+        "--producer-config",
+        type=json.loads,
+        default=None,
+        help='librdkafka properties as JSON, e.g. \'{"compression.type": "lz4"}\'',
+    )
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each latency run")
     parser.add_argument("--rate", type=float, default=500.0, help="agent calls/s when timing")
     parser.add_argument("--feed", type=int, default=200, help="spans fed to the worker per 10 ms")
@@ -178,6 +185,7 @@ def _measure(args: argparse.Namespace, scratch: Path, bootstrap: str | None) -> 
         service_name="bench",
         outcome_log=None if bootstrap else scratch / "outcomes.jsonl",
         kafka_bootstrap_servers=bootstrap,
+        kafka_producer_config=args.producer_config,
     )
     raw = raw_otel_loop(args.calls // 2)  # also warms the interpreter up
     loop = tight_loop(args.calls, telemetry)

@@ -169,7 +169,7 @@ class OutcomeEvent:
     each field, read through ``__getattr__``.
     """
 
-    __slots__ = ("_data",)
+    __slots__ = ("_data", "_json")
 
     event_id: str
     event_type: str
@@ -232,6 +232,7 @@ class OutcomeEvent:
 
     def __init__(self, data: dict[str, Any]) -> None:
         self._data = data
+        self._json: bytes | None = None  # serialised once, for every sink that needs it
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, OutcomeEvent) and other._data == self._data
@@ -434,7 +435,9 @@ class OutcomeEvent:
 
     def to_json_bytes(self, max_bytes: int | None = None) -> bytes:
         """Compact JSON; if ``max_bytes`` is given, large values are cut to fit it."""
-        payload = dumps(self.to_dict())
+        payload = self._json
+        if payload is None:
+            payload = self._json = dumps(self.to_dict())
         if max_bytes is None or len(payload) <= max_bytes:
             return payload
         return _shrink(self, max_bytes)
