@@ -46,6 +46,8 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("OTEL_AGENTS_REDACT_CALLBACK", "", "module:function", "a function applied to content"),
     EnvVar("OTEL_AGENTS_MAX_QUEUE_SIZE", "16384", "int", "finished spans waiting for export"),
     EnvVar("OTEL_AGENTS_EXPORT_INTERVAL_MS", "100", "int", "how often the event worker wakes"),
+    EnvVar("OTEL_AGENTS_SINK_QUEUE_SIZE", "16384", "int", "events waiting for each sink"),
+    EnvVar("OTEL_AGENTS_SINK_TIMEOUT_MS", "10000", "int", "deadline of a sink call; shutdown"),
     EnvVar("OTEL_AGENTS_PROPAGATE_TO_THREADS", "true", "bool", "context into thread pools"),
     EnvVar(
         "OTEL_AGENTS_HOOK_TIMEOUT_MS",
@@ -139,6 +141,12 @@ class Settings:
     export_interval_ms: int = dataclasses.field(
         default=100, metadata={"env": "OTEL_AGENTS_EXPORT_INTERVAL_MS"}
     )
+    sink_queue_size: int = dataclasses.field(
+        default=16384, metadata={"env": "OTEL_AGENTS_SINK_QUEUE_SIZE"}
+    )
+    sink_timeout_ms: int = dataclasses.field(
+        default=10000, metadata={"env": "OTEL_AGENTS_SINK_TIMEOUT_MS"}
+    )
     emit_pending: bool = dataclasses.field(
         default=False, metadata={"env": "OTEL_AGENTS_EMIT_PENDING"}
     )
@@ -185,6 +193,10 @@ class Settings:
             raise _invalid("max_queue_size", "OTEL_AGENTS_MAX_QUEUE_SIZE", "use 1 or more")
         if self.export_interval_ms < 1:
             raise _invalid("export_interval_ms", "OTEL_AGENTS_EXPORT_INTERVAL_MS", "use 1 or more")
+        if self.sink_queue_size < 1:
+            raise _invalid("sink_queue_size", "OTEL_AGENTS_SINK_QUEUE_SIZE", "use 1 or more")
+        if self.sink_timeout_ms < 1:
+            raise _invalid("sink_timeout_ms", "OTEL_AGENTS_SINK_TIMEOUT_MS", "use 1 or more")
         if self.hook_timeout_ms < 1:
             raise _invalid("hook_timeout_ms", HOOK_TIMEOUT_ENV, "use 1 or more (milliseconds)")
         if self.otlp_protocol not in ("grpc", "http/protobuf"):

@@ -91,7 +91,15 @@ class Telemetry:
         """Self-observation: events built, spans dropped, telemetry errors swallowed.
 
         oa.get_telemetry().stats()   # {"events": 1200, "dropped": 0, ...}
+
+        ``sink_dropped`` counts events some sink never took (stuck with its queue full, or
+        still busy at shutdown); each such sink also has ``sink_dropped.<ClassName>``.
         """
+        sink_drops = {
+            f"sink_dropped.{name}": count
+            for name, count in self.processor.sink_drops().items()
+            if count
+        }
         return {
             "events": self.processor.processed,
             "dropped": self.processor.dropped,
@@ -100,6 +108,8 @@ class Telemetry:
             "queued": self.processor.queued,
             "internal_errors": RUNTIME.internal_errors,
             "sink_failures": self._sink_failures(),
+            "sink_dropped": sum(sink_drops.values()),
+            **sink_drops,
             "outcome_log_rotations": self.outcome_log.rotations if self.outcome_log else 0,
             "outcome_log_rotated_away": self.outcome_log.rotated_away if self.outcome_log else 0,
             **hooks.hook_stats(),
@@ -108,7 +118,7 @@ class Telemetry:
 
     def _sink_failures(self) -> int:
         """Events some sink could not keep (disk refused, unserialisable, Kafka spool full)."""
-        total = 0
+        total = self.processor.sink_raised()
         for sink in self.processor.sinks:
             stats = getattr(sink, "stats", None)
             dropped = getattr(stats(), "dropped", None) if callable(stats) else None
@@ -263,6 +273,8 @@ def configure(
             emit_pending=settings.emit_pending,
             run_tree=_run_tree(settings, prices),
             stamp_session_ids=True,
+            sink_queue_size=settings.sink_queue_size,
+            sink_timeout_ms=settings.sink_timeout_ms,
         )
         provider.add_span_processor(processor)
         if adopted is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Final, NamedTuple
+from typing import Any, ClassVar, Final, NamedTuple
 
 from opentelemetry import metrics
 from opentelemetry.metrics import Meter, MeterProvider
@@ -51,6 +51,9 @@ class OutcomeMetrics:
 
         sink = OutcomeMetrics(meter_provider=my_provider)
     """
+
+    #: Never blocks (in-memory aggregation; the reader exports on its own thread).
+    exports_inline: ClassVar[bool] = True
 
     def __init__(self, meter_provider: MeterProvider | None = None) -> None:
         meter: Meter = (meter_provider or metrics.get_meter_provider()).get_meter(

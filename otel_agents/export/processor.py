@@ -5,6 +5,11 @@ not (so outcomes survive trace sampling), counts every span it cannot take, and 
 events on its own thread: the agent's thread only appends the span to a queue. With
 ``emit_pending`` (``OTEL_AGENTS_EMIT_PENDING``) started spans are queued too, and the worker
 sends a PENDING event for each one still running when it gets to it.
+
+A full queue is backpressure, not loss: the ending call exports a batch itself, or waits
+for whoever is exporting to make room. Each sink has a lane of its own
+(``otel_agents.export.sink_lane``), so building events never waits on a sink's I/O and a
+hung sink holds back neither the others nor flush, shutdown or exit.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
@@ -26,7 +31,19 @@ from otel_agents import _otel_private, semconv
 from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.export.rollup import RunTree
 from otel_agents.export.sessions import stamp_ids
+from otel_agents.export.sink_lane import (
+    FLUSH,
+    SETTLE,
+    STOP,
+    InlineLane,
+    Lane,
+    MarkerKind,
+    OutcomeSink,
+    lane_for,
+)
 from otel_agents.ids import EVENT_TYPE_PENDING
+
+__all__ = ["OutcomeSink", "OutcomeSpanProcessor"]
 
 _logger = logging.getLogger("otel_agents")
 # A waiting thread gets the GIL only after the switch interval (5 ms) unless the holder
@@ -37,17 +54,11 @@ _offer_gil = functools.partial(time.sleep, 0)
 _OPERATION = semconv.GEN_AI_OPERATION_NAME
 _OUTCOME_OPERATIONS = semconv.OUTCOME_OPERATIONS
 _SCOPE = semconv.INSTRUMENTATION_SCOPE
-
-
-@runtime_checkable
-class OutcomeSink(Protocol):
-    """Where OutcomeEvents go. Called on the processor's thread; must never raise."""
-
-    def export_events(self, events: Sequence[OutcomeEvent]) -> None: ...
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool: ...
-
-    def shutdown(self) -> None: ...
+# A call that finds the queue full waits this long for room (plus each threaded sink's
+# stuck deadline, which a hand-off may have to wait out) before it counts a drop.
+_ROOM_WAIT_S = 5.0
+# Fork waits this long for an export or a sink call in flight, never longer.
+_FORK_WAIT_S = 2.0
 
 
 class OutcomeSpanProcessor(SpanProcessor):
@@ -66,8 +77,17 @@ class OutcomeSpanProcessor(SpanProcessor):
         emit_pending: bool = False,
         run_tree: RunTree | None = None,
         stamp_session_ids: bool = False,
+        sink_queue_size: int = 16384,
+        sink_timeout_ms: int = 10000,
     ) -> None:
         self._sinks = list(sinks)
+        self._sink_timeout = sink_timeout_ms / 1000
+        self._lanes = _lanes_for(self._sinks, sink_queue_size, self._sink_timeout)
+        threaded = sum(not isinstance(lane, InlineLane) for lane in self._lanes)
+        self._room_wait = _ROOM_WAIT_S + threaded * self._sink_timeout
+        # Signalled after every batch taken from the queue: callers waiting for room.
+        self._room = threading.Condition(threading.Lock())
+        self._batches_done = 0
         # Issue 10 seam: with a run tree every recorded span is queued (a bare append, as
         # in the SDK's BatchSpanProcessor) and classified on the worker, so other
         # libraries' agent and LLM spans become events or roll up into them.
@@ -100,6 +120,14 @@ class OutcomeSpanProcessor(SpanProcessor):
     @property
     def sinks(self) -> list[OutcomeSink]:
         return list(self._sinks)
+
+    def sink_drops(self) -> dict[str, int]:
+        """Events each sink never took (stuck while its lane was full, or at shutdown)."""
+        return {lane.name: lane.dropped for lane in self._lanes}
+
+    def sink_raised(self) -> int:
+        """Events in batches whose ``export_events`` raised (logged once per sink)."""
+        return sum(lane.failed for lane in self._lanes)
 
     def rollup_stats(self) -> dict[str, int]:
         """LLM calls rolled up, those with no price, and runs whose parent never ended."""
@@ -148,13 +176,7 @@ class OutcomeSpanProcessor(SpanProcessor):
             ) and not _is_ours(span):
                 return
         queue = self._queue
-        if (
-            len(queue) >= self._max_queue_size
-            and not self._help_export()
-            # The lock stayed busy: the worker was draining batch after batch (its lock is
-            # not fair), so there is room by now unless it is stuck.
-            and len(queue) >= self._max_queue_size
-        ):
+        if len(queue) >= self._max_queue_size and not self._make_room():
             self._count_drop()
             return
         queue.append(span)
@@ -163,66 +185,126 @@ class OutcomeSpanProcessor(SpanProcessor):
             self._wake.set()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Export what is queued, then flush every sink, in parallel, by one deadline.
+
+        False if some sink did not confirm in time (a hung sink never holds it longer).
+        """
         deadline = time.monotonic() + timeout_millis / 1000
-        self.drain(deadline)
-        ok = True
-        for sink in self._sinks:
-            remaining = max(int((deadline - time.monotonic()) * 1000), 0)
-            try:
-                ok = sink.force_flush(remaining) and ok
-            except Exception:
-                _logger.exception("otel-agents: flushing %r failed", sink)
-                ok = False
-        return ok
+        self._export_queued(deadline)
+        return self._await_lanes(FLUSH, deadline)
 
     def shutdown(self) -> None:
+        """Export what is queued and shut every sink down, within the sink timeout in all.
+
+        A sink still busy at the deadline is left behind (its thread is a daemon): what it
+        never took is counted in ``sink_drops()`` and named in one warning.
+        """
         if self._shutdown:
             return
         self._shutdown = True
+        deadline = time.monotonic() + self._sink_timeout
         self._wake.set()
-        if self._worker.is_alive() and self._worker is not threading.current_thread():
-            self._worker.join(timeout=5)
-        self.drain(time.monotonic() + 5)
-        if self._tree is not None:
-            with self._export_lock:
-                self._export_tree_batch(self._tree)  # deferred events of unfinished runs
-        for sink in self._sinks:
+        self._signal_room()  # callers waiting for room stop waiting: nothing more is taken
+        worker = self._worker
+        if worker.is_alive() and worker is not threading.current_thread():
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
+        self._export_queued(deadline)
+        # Taking the lock once more also waits out a caller's batch still being built.
+        if self._export_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             try:
-                sink.shutdown()
-            except Exception:
-                _logger.exception("otel-agents: shutting down %r failed", sink)
+                if self._tree is not None:
+                    self._export_tree_batch(self._tree)  # deferred events of unfinished runs
+            finally:
+                self._export_lock.release()
+        self._await_lanes(STOP, deadline, abandon_late=True)
 
-    def _help_export(self) -> bool:
-        """The queue is full: export one batch on this thread rather than lose outcomes.
+    def _await_lanes(self, kind: MarkerKind, deadline: float, abandon_late: bool = False) -> bool:
+        # Every lane gets its marker first, then each is waited for until the one deadline:
+        # the sinks work in parallel. A lane's own thread (a sink flushing the processor
+        # that feeds it) is not waited for: it runs the marker once it returns.
+        current = threading.current_thread()
+        lanes = [lane for lane in self._lanes if not lane.runs_on(current)]
+        requests = [(lane, lane.request(kind, deadline)) for lane in lanes]
+        ok = True
+        start = time.monotonic()
+        for lane, marker in requests:
+            if not lane.wait(marker, deadline):
+                ok = False
+                if abandon_late and not marker.done.is_set():
+                    lane.abandon(time.monotonic() - start)
+        return ok
 
-        This trades a few milliseconds of the caller's CPU (building events; sinks never
-        block on the network) for losing nothing when agents outpace the worker, e.g. in a
-        tight loop where the worker thread gets little of the GIL.
+    def _make_room(self) -> bool:
+        """The queue is full: export a batch on this thread, or wait until one was taken.
+
+        The lock is only tried, never waited for: whoever holds it is exporting, and the
+        room it makes is signalled after each batch. Building a batch costs the caller a
+        few milliseconds of CPU (sinks run on their own threads); losing nothing when
+        agents outpace the worker, e.g. a tight loop or many threads, is worth it. Once a
+        batch was taken the caller appends even if other threads filled the room first:
+        no thread waits for more than one batch (no starvation), and the queue exceeds
+        its size by at most one span per thread. Only if no batch is taken for
+        ``_room_wait`` seconds (the worker stuck) is the span dropped.
         """
-        if self._shutdown or not self._export_lock.acquire(timeout=0.5):
-            return False
-        try:
-            if self._started:
-                self._export_pending_batch()  # keeps PENDING ahead of final events
-            self._export_batch()
-        finally:
-            self._export_lock.release()
-        self.caller_exports += 1
-        return True
+        queue, room = self._queue, self._room
+        seen = self._batches_done
+        deadline = time.monotonic() + self._room_wait
+        while not self._shutdown:
+            if self._export_lock.acquire(blocking=False):
+                try:
+                    self._export_one()
+                finally:
+                    self._export_lock.release()
+                self.caller_exports += 1
+                return True
+            with room:
+                if self._batches_done == seen and len(queue) >= self._max_queue_size:
+                    room.wait(deadline - time.monotonic())
+                if self._batches_done != seen or len(queue) < self._max_queue_size:
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+        return False
+
+    def _signal_room(self) -> None:
+        with self._room:
+            self._batches_done += 1
+            self._room.notify_all()
 
     # -- worker ----------------------------------------------------------------------
-    def drain(self, deadline: float | None = None) -> None:
-        """Export everything queued now, in this thread (used by flush and the worker)."""
+    def drain(self, deadline: float | None = None) -> bool:
+        """Export everything queued now, on this thread.
+
+        With a ``deadline``, also wait (until then) for every sink to have taken it, not
+        flushed; in-memory sinks (``oa.recent_events()``) have it at once either way.
+        """
+        self._export_queued(deadline)
+        return True if deadline is None else self._await_lanes(SETTLE, deadline)
+
+    def _export_queued(self, deadline: float | None = None) -> None:
         while self._queue or self._started:
-            if deadline is not None and time.monotonic() > deadline:
+            if deadline is None:
+                self._export_lock.acquire()
+            elif not self._export_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
                 return
             # One batch per lock hold, so a caller helping out never waits long.
-            with self._export_lock:
-                if self._started:
-                    # Before the finished batch: a span's PENDING event must reach each sink
-                    # ahead of its final event (same Kafka key, so same partition order).
-                    self._export_pending_batch()
-                self._export_batch()
+            try:
+                self._export_one()
+            finally:
+                self._export_lock.release()
+            if deadline is not None and time.monotonic() > deadline:
+                return
+
+    def _export_one(self) -> None:
+        """One batch (PENDING events first), handed to the sinks; under the export lock."""
+        try:
+            if self._started:
+                # Before the finished batch: a span's PENDING event must reach each sink
+                # ahead of its final event (same Kafka key, so same partition order).
+                self._export_pending_batch()
+            self._export_batch()
+        finally:
+            self._signal_room()
 
     def _export_batch(self) -> None:
         if self._tree is not None:
@@ -310,20 +392,18 @@ class OutcomeSpanProcessor(SpanProcessor):
         self._to_sinks(batch)
 
     def _to_sinks(self, batch: list[OutcomeEvent]) -> None:
-        # Under the suppress key: a sink's instrumented client must not trace the export.
+        # Under the suppress key: an inline sink's instrumented client must not trace the
+        # export (lanes' threads hold the key themselves).
         with _otel_private.suppress_instrumentation():
-            for sink in self._sinks:
-                try:
-                    sink.export_events(batch)
-                except Exception:
-                    _logger.exception("otel-agents: sink %r failed", sink)
+            for lane in self._lanes:
+                lane.offer(batch)
 
     def _run(self) -> None:
         while not self._shutdown:
             self._wake.wait(self._interval)
             self._wake.clear()
             try:
-                self.drain()
+                self._export_queued()
             except Exception:
                 _logger.exception("otel-agents: outcome worker error")
 
@@ -333,22 +413,32 @@ class OutcomeSpanProcessor(SpanProcessor):
         return worker
 
     def _before_fork(self) -> None:
-        # No export in flight while the process is copied: a sink's own lock (the recent
-        # buffer's, the log's) is then free in the child. Bounded, so fork never hangs.
-        self._held_for_fork = self._export_lock.acquire(timeout=2.0)
+        # No export and no sink call in flight while the process is copied: a sink's own
+        # lock (the recent buffer's, the log's) is then free in the child. Bounded, so
+        # fork never hangs (a sink stuck in a call is not waited for at all).
+        deadline = time.monotonic() + _FORK_WAIT_S
+        self._held_for_fork = self._export_lock.acquire(timeout=_FORK_WAIT_S)
+        for lane in self._lanes:
+            lane.before_fork(deadline)
 
     def _after_fork_in_parent(self) -> None:
+        for lane in self._lanes:
+            lane.after_fork_in_parent()
         if self._held_for_fork:
             self._held_for_fork = False
             self._export_lock.release()
+            self._signal_room()  # callers that waited for room while fork held the lock
 
     def _after_fork_in_child(self) -> None:
-        # Threads do not survive fork: the child needs its own worker and a fresh lock.
+        # Threads do not survive fork: the child needs its own worker, lanes and locks.
         self._held_for_fork = False
         self._queue = collections.deque()
         self._started = collections.deque()
         self._wake = threading.Event()
         self._export_lock = threading.Lock()
+        self._room = threading.Condition(threading.Lock())
+        for lane in self._lanes:
+            lane.after_fork_in_child()
         if not self._shutdown:
             self._worker = self._start_worker()
 
@@ -363,6 +453,19 @@ class OutcomeSpanProcessor(SpanProcessor):
                 self._max_queue_size,
                 self.dropped,
             )
+
+
+def _lanes_for(sinks: Sequence[OutcomeSink], queue_size: int, timeout_s: float) -> list[Lane]:
+    """One lane per sink, named by its class (``#2`` and on for a repeated class)."""
+    lanes: list[Lane] = []
+    seen: collections.Counter[str] = collections.Counter()
+    for sink in sinks:
+        name = type(sink).__name__
+        seen[name] += 1
+        if seen[name] > 1:
+            name = f"{name}#{seen[name]}"
+        lanes.append(lane_for(sink, name, queue_size, timeout_s))
+    return lanes
 
 
 def _is_ours(span: ReadableSpan) -> bool:

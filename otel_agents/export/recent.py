@@ -7,6 +7,7 @@ import os
 import threading
 import weakref
 from collections.abc import Sequence
+from typing import ClassVar
 
 from otel_agents.events.outcome import OutcomeEvent
 
@@ -17,6 +18,10 @@ class RecentEvents:
     buffer = RecentEvents(maxlen=1000)
     buffer.query(count=10, agent="react", status="FAILURE")
     """
+
+    #: Never blocks (memory only): the processor calls it on its own thread, so a query
+    #: sees an event as soon as it is built.
+    exports_inline: ClassVar[bool] = True
 
     def __init__(self, maxlen: int = 1000) -> None:
         self._events: collections.deque[OutcomeEvent] = collections.deque(maxlen=maxlen)

@@ -102,6 +102,7 @@ def main() -> int:
         "call_max_ms": durations[-1] * 1000,
         "shutdown_seconds": shutdown_s,
         "stats": exporter.stats().__dict__,
+        "outcome_stats": telemetry.stats(),
         "spool_segments": len(exporter.spool.pending_segments()),
     }
     print(json.dumps(result), flush=True)

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from otel_agents.export.kafka.spool import Spool, SpoolRecord
@@ -62,6 +63,18 @@ def test_cap_drops_new_records_and_counts_them(tmp_path: Path) -> None:
     assert results[-1] is False
     assert spool.dropped == results.count(False)
     assert spool.size_bytes <= 500
+
+
+def test_a_full_spool_takes_records_again_once_another_process_replayed(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, max_bytes=2000, segment_bytes=400)
+    while spool.append(_record(0)):
+        pass
+    spool.seal()
+    replayer = Spool(tmp_path, max_bytes=2000)  # as another process would
+    for segment in replayer.claim_segments():
+        segment.done()
+    time.sleep(1.1)  # a full spool looks at the folder again at most once a second
+    assert spool.append(_record(1)) is True
 
 
 def test_torn_tail_is_ignored(tmp_path: Path) -> None:

@@ -20,7 +20,11 @@ def burst(i):
 for i in range(5000):
     burst(i)
 print("done", flush=True)
-time.sleep(60)
+# Short sleeps: CPython runs a Python signal handler only between bytecodes, so a SIGTERM
+# landing just before one long sleep starts (the main thread still waiting for the GIL
+# after the print) would be handled only when that sleep ends.
+for _ in range(600):
+    time.sleep(0.1)
 """
 
 

@@ -46,6 +46,8 @@ _SEALED: Final = ".seg"
 #: Interval between fsyncs under the ``interval`` policy.
 FSYNC_INTERVAL_S: Final = 1.0
 DEFAULT_SEGMENT_BYTES: Final = 4 * 1024 * 1024
+# While full, how often the folder is measured again for space other processes freed.
+_REMEASURE_FULL_S: Final = 1.0
 
 FsyncPolicy = Literal["always", "interval", "never"]
 
@@ -237,6 +239,7 @@ class Spool:
         self._dirty = False
         self._last_sync = time.monotonic()
         self._bytes = self._measure()
+        self._next_measure = 0.0
 
     # --- writing -----------------------------------------------------------------------
     def append(self, record: SpoolRecord) -> bool:
@@ -244,7 +247,13 @@ class Spool:
         data = record.encode()
         with self._lock:
             if self._bytes + len(data) > self.max_bytes:
-                self._bytes = self._measure()  # other processes may have replayed meanwhile
+                # Other processes may have replayed meanwhile. Looked at once a second, not
+                # per record: scanning the folder for each one (~50-200 µs) made a full
+                # spool slow down the exporter, and through it everything behind it.
+                now = time.monotonic()
+                if now >= self._next_measure:
+                    self._next_measure = now + _REMEASURE_FULL_S
+                    self._bytes = self._measure()
                 if self._bytes + len(data) > self.max_bytes:
                     return self._drop("the spool is full (%d bytes)", self._bytes)
             try:
