@@ -40,6 +40,7 @@ from otel_agents.export.sink_lane import (
     MarkerKind,
     OutcomeSink,
     lane_for,
+    shutdown_budget_s,
 )
 from otel_agents.ids import EVENT_TYPE_PENDING
 
@@ -82,6 +83,7 @@ class OutcomeSpanProcessor(SpanProcessor):
     ) -> None:
         self._sinks = list(sinks)
         self._sink_timeout = sink_timeout_ms / 1000
+        self._shutdown_budget = shutdown_budget_s(self._sinks, self._sink_timeout)
         self._lanes = _lanes_for(self._sinks, sink_queue_size, self._sink_timeout)
         threaded = sum(not isinstance(lane, InlineLane) for lane in self._lanes)
         self._room_wait = _ROOM_WAIT_S + threaded * self._sink_timeout
@@ -194,7 +196,8 @@ class OutcomeSpanProcessor(SpanProcessor):
         return self._await_lanes(FLUSH, deadline)
 
     def shutdown(self) -> None:
-        """Export what is queued and shut every sink down, within the sink timeout in all.
+        """Export what is queued and shut every sink down, within the sink timeout in all
+        (or a sink's ``shutdown_budget_s``, if longer).
 
         A sink still busy at the deadline is left behind (its thread is a daemon): what it
         never took is counted in ``sink_drops()`` and named in one warning.
@@ -202,7 +205,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         if self._shutdown:
             return
         self._shutdown = True
-        deadline = time.monotonic() + self._sink_timeout
+        deadline = time.monotonic() + self._shutdown_budget
         self._wake.set()
         self._signal_room()  # callers waiting for room stop waiting: nothing more is taken
         worker = self._worker

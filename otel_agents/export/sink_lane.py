@@ -53,8 +53,10 @@ class OutcomeSink(Protocol):
     """Where OutcomeEvents go: each sink is called on a thread of its own, in order.
 
     A sink that never blocks (in memory only) may set ``exports_inline = True`` to be
-    called on the processor's thread instead. Should not raise (a raise is logged once
-    and counted).
+    called on the processor's thread instead. A sink whose ``shutdown()`` needs longer than
+    the sink timeout (Kafka: its own shutdown timeout, then spooling) may say how long in
+    ``shutdown_budget_s``; shutdown then waits that long. Should not raise (a raise is
+    logged once and counted).
     """
 
     def export_events(self, events: Sequence[OutcomeEvent]) -> None: ...
@@ -382,3 +384,13 @@ class SinkLane(_Calls):
         # with the child's first batch.
         self._held_for_fork = False
         self._fresh_state()
+
+
+#: Time a sink's ``shutdown()`` needs beyond handing over its last batch, if it says so.
+SHUTDOWN_BUDGET_ATTRIBUTE = "shutdown_budget_s"
+
+
+def shutdown_budget_s(sinks: Sequence[OutcomeSink], sink_timeout_s: float) -> float:
+    """How long shutdown waits: the sink timeout, or longer if a sink needs longer."""
+    declared = [getattr(sink, SHUTDOWN_BUDGET_ATTRIBUTE, 0.0) for sink in sinks]
+    return max([sink_timeout_s, *(float(d) for d in declared if isinstance(d, (int, float)))])

@@ -216,3 +216,52 @@ def test_interpreter_exit_is_bounded_with_a_hung_sink(tmp_path: Path) -> None:
     assert len(_event_ids(log)) == 20  # flushed at exit despite the hung sink
     assert "HungSink" in proc.stderr  # the exit says which sink it left behind
     print(f"exit with a hung sink took {exit_s:.2f} s")
+
+
+class SlowShutdownSink:
+    """Takes every batch; its shutdown needs 1.5 s (Kafka flushing, then spooling)."""
+
+    shutdown_budget_s = 3.0
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.finished = threading.Event()
+
+    def export_events(self, events: Sequence[OutcomeEvent]) -> None:
+        self.events += len(events)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        time.sleep(1.5)
+        self.finished.set()
+
+
+def test_shutdown_waits_for_a_sink_that_declares_a_longer_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A sink timeout shorter than the sink's own shutdown bound (e.g. the Kafka exporter's
+    # OTEL_AGENTS_KAFKA_SHUTDOWN_TIMEOUT_MS + 3 s) must not cut its shutdown short.
+    monkeypatch.setenv("OTEL_AGENTS_SINK_TIMEOUT_MS", "300")
+    slow = SlowShutdownSink()
+    telemetry = oa.configure(tracer_provider=TracerProvider(), outcome_log=None, sinks=[slow])
+    steady = _agent()
+    for i in range(10):
+        steady(i)
+    _, shutdown_s = _timed(oa.shutdown, limit_s=30)
+    assert slow.finished.is_set(), f"shutdown gave up after {shutdown_s:.2f} s"
+    assert slow.events == 10
+    assert telemetry.stats().get("sink_dropped", 0) == 0
+
+
+def test_the_kafka_exporter_asks_for_its_shutdown_timeout_plus_spooling(tmp_path: Path) -> None:
+    from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
+
+    exporter = KafkaOutcomeExporter(
+        bootstrap_servers="127.0.0.1:1", shutdown_timeout_millis=7000, spool_dir=tmp_path
+    )
+    try:
+        assert exporter.shutdown_budget_s == pytest.approx(10.0)
+    finally:
+        exporter.shutdown()

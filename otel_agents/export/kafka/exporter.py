@@ -417,6 +417,11 @@ class KafkaOutcomeExporter(SpanExporter):
             _log.exception("otel-agents: Kafka flush failed")
             return False
 
+    @property
+    def shutdown_budget_s(self) -> float:
+        """What ``shutdown()`` may take: the flush bound, the thread's join, spooling."""
+        return self.settings.shutdown_timeout_ms / 1000 + _SPOOL_AFTER_FLUSH_S
+
     def shutdown(self) -> None:
         """Flush for at most ``shutdown_timeout_millis``, then spool whatever is left.
 
@@ -499,6 +504,10 @@ class KafkaOutcomeExporter(SpanExporter):
     @property
     def spool(self) -> Spool:
         return self._spool
+
+
+#: Beyond the flush bound: joining the poll thread (2 s) and spooling what is left.
+_SPOOL_AFTER_FLUSH_S = 3.0
 
 
 def _headers(traceparent: bytes) -> Headers:
