@@ -11,7 +11,6 @@ counts every call once, from the very first.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from otel_agents.events.outcome import OutcomeEvent
 from tests.kafka.broker import read_topic
+from tests.kafka.entry_point import entry_point_env
 
 pytestmark = pytest.mark.integration
 
@@ -52,19 +52,15 @@ print("STATS", json.dumps({{"sent": s.sent, "dropped": s.dropped, "spooled": s.s
 def test_entry_point_route_delivers_every_outcome_under_a_tight_loop(
     kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
 ) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
-        "OTEL_TRACES_EXPORTER": "kafka_outcomes",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
-        "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "OTEL_AGENTS_KAFKA_TOPIC": kafka_topic,
-        "OTEL_AGENTS_KAFKA_SPOOL_DIR": str(tmp_path),
+    env = entry_point_env(
+        kafka_bootstrap,
+        kafka_topic,
+        tmp_path,
         # A batch queue that overflows before its first export, as a busy machine's does
         # (997 of 30,000 outcomes were once lost that way in CI): nothing may depend on it.
-        "OTEL_BSP_MAX_QUEUE_SIZE": "16",
-        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "16",
-    }
+        OTEL_BSP_MAX_QUEUE_SIZE="16",
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE="16",
+    )
     proc = subprocess.run(
         [sys.executable, "-c", _APP], env=env, capture_output=True, text=True, timeout=180
     )

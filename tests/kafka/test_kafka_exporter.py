@@ -17,6 +17,7 @@ from otel_agents.errors import ConfigurationError
 from otel_agents.events.outcome import SCHEMA_VERSION, OutcomeEvent, load_schema
 from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
 from tests.kafka.broker import create_topic, read_topic, sarama_partition
+from tests.kafka.entry_point import entry_point_env
 
 pytestmark = pytest.mark.integration
 
@@ -302,7 +303,6 @@ def test_self_metrics_count_sent_events(
 def test_otel_traces_exporter_env_selects_it(
     kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
 ) -> None:
-    import os
     import subprocess
     import sys
 
@@ -318,15 +318,7 @@ def test_otel_traces_exporter_env_selects_it(
         "            'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a'}):\n"
         "        pass\n"
     )
-    env = {
-        **os.environ,
-        "OTEL_TRACES_EXPORTER": "kafka_outcomes",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
-        "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "OTEL_AGENTS_KAFKA_TOPIC": kafka_topic,
-        "OTEL_AGENTS_KAFKA_SPOOL_DIR": str(tmp_path),
-    }
+    env = entry_point_env(kafka_bootstrap, kafka_topic, tmp_path)
     proc = subprocess.run(
         [sys.executable, "-c", app], env=env, capture_output=True, text=True, timeout=60
     )
@@ -337,7 +329,6 @@ def test_otel_traces_exporter_env_selects_it(
 def test_configure_under_the_entry_point_feeds_the_sdks_exporter_each_event_once(
     kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
 ) -> None:
-    import os
     import subprocess
     import sys
 
@@ -362,15 +353,7 @@ def test_configure_under_the_entry_point_feeds_the_sdks_exporter_each_event_once
         "    a(i)\n"
         "oa.shutdown()\n"
     )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
-        "OTEL_TRACES_EXPORTER": "kafka_outcomes",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
-        "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "OTEL_AGENTS_KAFKA_TOPIC": kafka_topic,
-        "OTEL_AGENTS_KAFKA_SPOOL_DIR": str(tmp_path / "spool"),
-    }
+    env = entry_point_env(kafka_bootstrap, kafka_topic, tmp_path / "spool")
     proc = subprocess.run(
         [sys.executable, "-c", app, str(tmp_path / "o.jsonl")],
         env=env,
