@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -33,6 +34,8 @@ from otel_agents.export.kafka.spool import Spool, SpoolRecord
 _log = logging.getLogger("otel_agents")
 _LIBRDKAFKA_LOG = logging.getLogger("otel_agents.librdkafka")
 _LIBRDKAFKA_LOG.addFilter(QuietRepeats())
+#: How long "all brokers are down" must last before it is reported as the news.
+_OUTAGE_GRACE_S: Final = 1.5
 
 Headers = list[tuple[str, str | bytes | None]]
 #: Builds a record's headers from its value (delivery reports carry no headers).
@@ -83,6 +86,8 @@ class ProducerCore:
         self.latencies: deque[float] = deque(maxlen=8192)
         self.broker_up = False
         self._warned_down = False
+        self._down_since: float | None = None
+        self._down_reason = ""
         self._settings_problem = False
         self._fatal = False
 
@@ -153,6 +158,7 @@ class ProducerCore:
             with self.lock:
                 self.sent += 1
                 self.broker_up = True
+                self._down_since = None
                 if latency is not None:
                     self.latencies.append(latency)
             if self._on_delivered is not None:
@@ -194,16 +200,27 @@ class ProducerCore:
             return
         if err.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
             self.broker_up = False
-            # After a refused login "all brokers are down" is a consequence, not news.
-            if not self._warned_down and not self._settings_problem:
-                self._warned_down = True
-                _log.warning(
-                    "otel-agents: Kafka at %s is unreachable for %s (%s); records are kept "
-                    "and will be delivered or spooled for replay",
-                    self.settings.bootstrap_servers,
-                    self._what,
-                    err.str(),
-                )
+            # Said from poll() once the outage has lasted a moment: librdkafka may report
+            # "all brokers are down" before the refused login or certificate behind it,
+            # and then the cause is the news, not the consequence.
+            if self._down_since is None:
+                self._down_since = time.monotonic()
+            self._down_reason = err.str()
+
+    def _report_lasting_outage(self) -> None:
+        since = self._down_since
+        if since is None or self._warned_down or self._settings_problem or self.broker_up:
+            return
+        if time.monotonic() - since < _OUTAGE_GRACE_S:
+            return
+        self._warned_down = True
+        _log.warning(
+            "otel-agents: Kafka at %s is unreachable for %s (%s); records are kept "
+            "and will be delivered or spooled for replay",
+            self.settings.bootstrap_servers,
+            self._what,
+            self._down_reason,
+        )
 
     # --- spool ---------------------------------------------------------------------------
     def fail_to_spool(self, topic: str, value: bytes, key: bytes | None) -> None:
@@ -253,6 +270,8 @@ class ProducerCore:
     # --- upkeep ----------------------------------------------------------------------------
     def poll(self, timeout_s: float = 0.0) -> None:
         self.producer.poll(timeout_s)
+        if self._down_since is not None:
+            self._report_lasting_outage()
         if self._fatal:
             self._replace_fatal_producer()
 
