@@ -13,6 +13,7 @@ and are counted by the caller: a cost is never guessed.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -69,7 +70,12 @@ class ModelPrice:
 
 
 class PriceTable:
-    """Prices by ``provider/model`` and by bare model name."""
+    """Prices by ``provider/model`` and by bare model name.
+
+    ``shipped_below=True`` (what ``load()`` gives) puts the shipped table under these
+    prices, read on the first price looked up: parsing its 409 models costs ~10 ms that a
+    process which never prices a call should not pay at start-up.
+    """
 
     def __init__(
         self,
@@ -77,22 +83,47 @@ class PriceTable:
         as_of: str | None,
         source: str | None,
         aliases: Mapping[str, str] | None = None,
+        shipped_below: bool = False,
     ) -> None:
-        self.as_of = as_of
-        self.source = source
-        self._by_key: dict[str, ModelPrice] = {}
+        self._given = (dict(models), dict(aliases or {}), as_of, source)
+        self._shipped_below = shipped_below
+        self._resolved: dict[tuple[str | None, str], ModelPrice | None] = {}
+
+    @property
+    def as_of(self) -> str | None:
+        return self._table[1]
+
+    @property
+    def source(self) -> str | None:
+        return self._table[2]
+
+    @functools.cached_property
+    def _table(self) -> tuple[dict[str, ModelPrice], str | None, str | None]:
+        models, aliases, as_of, source = self._given
+        if self._shipped_below:
+            # Beside this module (installed as files); importlib.resources is slow to import.
+            shipped = json.loads((Path(__file__).parent / "prices.json").read_text("utf-8"))
+            models = {
+                **_parse_models(shipped.get("models", {}), "the shipped price table"),
+                **models,
+            }
+            aliases = {
+                **{str(k): str(v) for k, v in shipped.get("aliases", {}).items()},
+                **aliases,
+            }
+            as_of, source = as_of or shipped.get("as_of"), source or shipped.get("source")
+        by_key: dict[str, ModelPrice] = {}
         for key, price in models.items():
-            self._by_key[key.lower()] = price
-            bare = key.lower().split("/", 1)[-1]
-            self._by_key.setdefault(bare, price)
+            by_key[key.lower()] = price
+            by_key.setdefault(key.lower().split("/", 1)[-1], price)
         # After every model, overrides included: a model's own name beats an alias, and an
         # alias ("gpt-4o-2024-08-06") follows its model's price, overridden or not.
-        for alias, target in (aliases or {}).items():
-            aliased = self._by_key.get(target.lower())
+        for alias, target in aliases.items():
+            aliased = by_key.get(target.lower())
             if aliased is not None:
-                self._by_key.setdefault(alias.lower(), aliased)
-                self._by_key.setdefault(alias.lower().split("/", 1)[-1], aliased)
-        self._resolved: dict[tuple[str | None, str], ModelPrice | None] = {}
+                by_key.setdefault(alias.lower(), aliased)
+                by_key.setdefault(alias.lower().split("/", 1)[-1], aliased)
+        return by_key, as_of, source
 
     @classmethod
     def load(
@@ -122,7 +153,7 @@ class PriceTable:
             aliases.update(_parse_aliases(user.get("aliases"), "configure(prices=...)"))
         elif overrides:
             models.update(_parse_models(overrides, "configure(prices=...)"))
-        return _ShippedFirst(models, aliases, as_of, source)
+        return cls(models, as_of, source, aliases, shipped_below=True)
 
     def price(self, provider: str | None, model: str) -> ModelPrice | None:
         key = (provider, model)
@@ -156,6 +187,7 @@ class PriceTable:
         ) * _PER_TOKEN
 
     def _find(self, provider: str | None, model: str) -> ModelPrice | None:
+        by_key = self._table[0]
         name = model.strip().lower()
         prefix = _PROVIDER_ALIASES.get((provider or "").strip().lower())
         if "/" in name:  # "openai/gpt-4o" or "models/gemini-2.5-pro"
@@ -163,50 +195,11 @@ class PriceTable:
             prefix = _PROVIDER_ALIASES.get(head, prefix)
             name = tail
         for candidate in (name, _SUFFIX.sub("", name)):
-            if prefix is not None and f"{prefix}/{candidate}" in self._by_key:
-                return self._by_key[f"{prefix}/{candidate}"]
-            if candidate in self._by_key:
-                return self._by_key[candidate]
+            if prefix is not None and f"{prefix}/{candidate}" in by_key:
+                return by_key[f"{prefix}/{candidate}"]
+            if candidate in by_key:
+                return by_key[candidate]
         return None
-
-
-class _ShippedFirst(PriceTable):
-    """The shipped table under the user's prices, read when first needed."""
-
-    def __init__(
-        self,
-        models: Mapping[str, ModelPrice],
-        aliases: Mapping[str, str],
-        as_of: str | None,
-        source: str | None,
-    ) -> None:
-        self._user = (dict(models), dict(aliases), as_of, source)
-        self._loaded = False
-        self._resolved = {}
-
-    def __getattr__(self, name: str) -> Any:
-        # Only missing attributes land here: as_of, source and _by_key before the load.
-        if name in ("as_of", "source", "_by_key") and not self.__dict__.get("_loaded"):
-            self._load_shipped()
-            return getattr(self, name)
-        raise AttributeError(name)
-
-    def _load_shipped(self) -> None:
-        # Beside this module (installed as files); importlib.resources is slow to import.
-        shipped = json.loads((Path(__file__).parent / "prices.json").read_text("utf-8"))
-        models = _parse_models(shipped.get("models", {}), "the shipped price table")
-        aliases = {str(k): str(v) for k, v in shipped.get("aliases", {}).items()}
-        user_models, user_aliases, as_of, source = self._user
-        models.update(user_models)
-        aliases.update(user_aliases)
-        self._loaded = True
-        PriceTable.__init__(
-            self,
-            models,
-            as_of or shipped.get("as_of"),
-            source or shipped.get("source"),
-            aliases,
-        )
 
 
 def _read_file(path: Path, where: str) -> dict[str, Any]:
