@@ -8,7 +8,6 @@ overrides wrapped the moment they are created.
 
 from __future__ import annotations
 
-import dataclasses
 import dis
 import inspect
 import logging
@@ -28,12 +27,14 @@ _MISSING: Any = object()
 _SUBCLASS_HOOK = "__init_subclass__"
 
 
-@dataclasses.dataclass
 class _Patch:
-    owner: Any
-    name: str
-    original: Any
-    replacement: Any
+    __slots__ = ("name", "original", "owner", "replacement")
+
+    def __init__(self, owner: Any, name: str, original: Any, replacement: Any) -> None:
+        self.owner = owner
+        self.name = name
+        self.original = original
+        self.replacement = replacement
 
 
 class Patcher:
