@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from otel_agents._record import FrozenRecord
-from otel_agents.auto.naming import NameRule, parse_name_rule
 from otel_agents.errors import ConfigurationError
 from otel_agents.semconv import ActionKind
+
+if TYPE_CHECKING:
+    from otel_agents.auto.naming import NameRule
 
 #: The environment variable holding the comma-separated patterns.
 TARGETS_ENV = "OTEL_AGENTS_TARGETS"
@@ -133,6 +136,8 @@ def parse_target(text: str, source: str = TARGETS_ENV) -> Target:
     if body.strip().lower().startswith("preset:"):
         raise _malformed(text, source, "presets are expanded by parse_entries(), not here")
     name_rule = None
+    if options:
+        from otel_agents.auto.naming import parse_name_rule  # only ;name= patterns need it
     for option in options:
         key, _, value = option.partition("=")
         if key.strip() != "name" or not value.strip():
