@@ -14,11 +14,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from otel_agents._state import RUNTIME
-from otel_agents.instrument.hooks import ActionCall, run_hooks_async, run_hooks_sync
 from otel_agents.instrument.spec import SPEC_ATTRIBUTE, ActionSpec, make_spec
 
 if TYPE_CHECKING:
     from otel_agents.instrument.action import CURRENT_ACTION, Action, attach, detach
+    from otel_agents.instrument.hooks import ActionCall, run_hooks_async, run_hooks_sync
     from otel_agents.instrument.lifecycle import (
         begin,
         end_async,
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 # wrapped at start-up (PEP 562): a process that imports its agents and never calls one
 # does not pay for the lifecycle's modules.
 _ON_FIRST_CALL = {
+    "ActionCall": "otel_agents.instrument.hooks",
+    "run_hooks_async": "otel_agents.instrument.hooks",
+    "run_hooks_sync": "otel_agents.instrument.hooks",
     "CURRENT_ACTION": "otel_agents.instrument.action",
     "Action": "otel_agents.instrument.action",
     "attach": "otel_agents.instrument.action",
