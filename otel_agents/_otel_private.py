@@ -79,8 +79,12 @@ def may_have_items(span: Any, name: str) -> bool:
     it is for most spans; its length is a plain read.
     """
     bounded = getattr(span, name, None)
+    if bounded is None:
+        return True
+    # The SDK's BoundedList keeps a deque: its length without a Python-level __len__.
+    items = getattr(bounded, "_dq", bounded)
     try:
-        return bounded is None or len(bounded) > 0
+        return len(items) > 0
     except TypeError:
         return True
 

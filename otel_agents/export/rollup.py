@@ -80,6 +80,10 @@ _RECOMPUTED = (
 )
 
 
+_INPUT_TOKENS = semconv.GEN_AI_USAGE_INPUT_TOKENS
+_OUTPUT_TOKENS = semconv.GEN_AI_USAGE_OUTPUT_TOKENS
+
+
 class Ready:
     """An action span whose event can be built now, with the attributes it should show.
 
@@ -350,7 +354,9 @@ class RunTree:
             )
             attributes = dict(attributes)
             self._fill(attributes, pending, own_tokens)
-        if pending is None or not pending.llm_calls:  # the calls below were priced already
+        if (pending is None or not pending.llm_calls) and (  # not priced below already
+            _INPUT_TOKENS in attributes or _OUTPUT_TOKENS in attributes
+        ):
             attributes = self._price_own(attributes)
         ready.append(Ready(span, attributes, None))
         status = attributes.get(semconv.OUTCOME_STATUS)
