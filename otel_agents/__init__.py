@@ -7,8 +7,10 @@ oa.configure(service_name="support-bot")
 @oa.agent
 def planner(task: str) -> dict: ...
 
-Public names load on first use (PEP 562): ``import otel_agents`` brings in only what the
-decorators need, not the SDK's exporters, metrics, Kafka or rich.
+Public names load on first use (PEP 562): ``import otel_agents`` brings in only the
+conventions and errors; ``oa.agent`` loads the decorators, ``oa.configure`` the SDK and
+exporters, never Kafka or rich until asked for. The auto-instrumentation start-up imports
+modules of this package, so whatever is imported here, every flagged process pays.
 """
 
 from __future__ import annotations
@@ -17,11 +19,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from otel_agents.errors import ConfigurationError
-from otel_agents.instrument.decorators import agent, tool
-from otel_agents.instrument.hooks import ActionCall, add_post_hook, add_pre_hook, remove_hook
-from otel_agents.instrument.recording import current_event_id, evaluation, record, thought
-from otel_agents.instrument.session import session, user
-from otel_agents.instrument.workflow import correlate, workflow
 from otel_agents.semconv import ActionKind, Severity, Status
 from otel_agents.version import __version__
 
@@ -38,8 +35,32 @@ if TYPE_CHECKING:
         shutdown,
     )
     from otel_agents.export.feedback import feedback
+    from otel_agents.instrument.decorators import agent, tool
+    from otel_agents.instrument.hooks import (
+        ActionCall,
+        add_post_hook,
+        add_pre_hook,
+        remove_hook,
+    )
+    from otel_agents.instrument.recording import current_event_id, evaluation, record, thought
+    from otel_agents.instrument.session import session, user
+    from otel_agents.instrument.workflow import correlate, workflow
 
 _LAZY = {
+    "agent": "otel_agents.instrument.decorators",
+    "tool": "otel_agents.instrument.decorators",
+    "ActionCall": "otel_agents.instrument.hooks",
+    "add_post_hook": "otel_agents.instrument.hooks",
+    "add_pre_hook": "otel_agents.instrument.hooks",
+    "remove_hook": "otel_agents.instrument.hooks",
+    "current_event_id": "otel_agents.instrument.recording",
+    "evaluation": "otel_agents.instrument.recording",
+    "record": "otel_agents.instrument.recording",
+    "thought": "otel_agents.instrument.recording",
+    "session": "otel_agents.instrument.session",
+    "user": "otel_agents.instrument.session",
+    "correlate": "otel_agents.instrument.workflow",
+    "workflow": "otel_agents.instrument.workflow",
     "LearningSummary": "otel_agents.analysis.learning",
     "learning_summary": "otel_agents.analysis.learning",
     "FeedbackEvent": "otel_agents.events.feedback",

@@ -2,7 +2,7 @@
 
 ``VARIABLES`` lists each variable once with its default, its kind (how it is parsed) and
 one line of documentation; README's tables are checked against it by a test. ``Settings``
-is one dataclass whose fields name their variables (the ones ``configure()`` reads).
+holds what ``configure()`` reads; ``SETTINGS_FIELDS`` names each field's variable.
 
 Precedence: an argument to ``configure()`` beats the environment, which beats the default.
 Invalid values fail at configuration time with a ``ConfigurationError`` naming the
@@ -11,12 +11,12 @@ variable and the fix.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from otel_agents._record import FrozenRecord
 from otel_agents.errors import ConfigurationError
 
 DEFAULT_OUTCOME_LOG = Path(".otel-agents") / "outcomes.jsonl"
@@ -24,14 +24,17 @@ HOOK_TIMEOUT_ENV = "OTEL_AGENTS_HOOK_TIMEOUT_MS"
 DEFAULT_HOOK_TIMEOUT_MS = 1000
 
 
-@dataclasses.dataclass(frozen=True)
-class EnvVar:
+class EnvVar(FrozenRecord):
     """One environment variable: name, documented default, how it is parsed, what it does."""
 
+    __slots__ = ("name", "default", "kind", "doc")  # noqa: RUF023 (repr follows field order)
     name: str
     default: str
     kind: str  # bool, int, path, text, regex, module:function, size, json, patterns, prefix
     doc: str
+
+    def __init__(self, name: str, default: str, kind: str, doc: str) -> None:
+        self._set(name=name, default=default, kind=kind, doc=doc)
 
 
 VARIABLES: tuple[EnvVar, ...] = (
@@ -94,83 +97,94 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """Everything ``configure()`` can set. The metadata of each field names its env var."""
+class SettingField(FrozenRecord):
+    """One field of ``Settings``: its name, the variable it is read from, its default."""
 
-    service_name: str | None = dataclasses.field(
-        default=None, metadata={"env": "OTEL_SERVICE_NAME"}
-    )
-    outcome_log: Path | None = dataclasses.field(
-        default=None, metadata={"env": "OTEL_AGENTS_OUTCOME_LOG"}
-    )
-    outcome_log_max_bytes: int = dataclasses.field(
-        default=100 * 1024 * 1024, metadata={"env": "OTEL_AGENTS_OUTCOME_LOG_MAX_BYTES"}
-    )
-    outcome_log_keep: int = dataclasses.field(
-        default=5, metadata={"env": "OTEL_AGENTS_OUTCOME_LOG_KEEP"}
-    )
-    recent_events_size: int = dataclasses.field(
-        default=1000, metadata={"env": "OTEL_AGENTS_RECENT_EVENTS"}
-    )
-    capture_content: bool = dataclasses.field(
-        default=False, metadata={"env": "OTEL_AGENTS_CAPTURE_CONTENT"}
-    )
-    max_value_length: int = dataclasses.field(
-        default=4096, metadata={"env": "OTEL_AGENTS_MAX_VALUE_LENGTH"}
-    )
-    redact: bool = dataclasses.field(default=True, metadata={"env": "OTEL_AGENTS_REDACT"})
-    redact_pattern: str | None = dataclasses.field(
-        default=None, metadata={"env": "OTEL_AGENTS_REDACT_PATTERN"}
-    )
-    otlp_endpoint: str | None = dataclasses.field(
-        default=None, metadata={"env": "OTEL_EXPORTER_OTLP_ENDPOINT"}
-    )
-    otlp_protocol: str = dataclasses.field(
-        default="http/protobuf", metadata={"env": "OTEL_EXPORTER_OTLP_PROTOCOL"}
-    )
-    kafka_bootstrap_servers: str | None = dataclasses.field(
-        default=None, metadata={"env": "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS"}
-    )
-    kafka_topic: str | None = dataclasses.field(
-        default=None, metadata={"env": "OTEL_AGENTS_KAFKA_TOPIC"}
-    )
-    max_queue_size: int = dataclasses.field(
-        default=16384, metadata={"env": "OTEL_AGENTS_MAX_QUEUE_SIZE"}
-    )
-    export_interval_ms: int = dataclasses.field(
-        default=100, metadata={"env": "OTEL_AGENTS_EXPORT_INTERVAL_MS"}
-    )
-    sink_queue_size: int = dataclasses.field(
-        default=16384, metadata={"env": "OTEL_AGENTS_SINK_QUEUE_SIZE"}
-    )
-    sink_timeout_ms: int = dataclasses.field(
-        default=10000, metadata={"env": "OTEL_AGENTS_SINK_TIMEOUT_MS"}
-    )
-    emit_pending: bool = dataclasses.field(
-        default=False, metadata={"env": "OTEL_AGENTS_EMIT_PENDING"}
-    )
-    propagate_to_threads: bool = dataclasses.field(
-        default=True, metadata={"env": "OTEL_AGENTS_PROPAGATE_TO_THREADS"}
-    )
-    #: Deadline of an async hook, time budget of a sync one (see docs/guarantees.md).
-    hook_timeout_ms: int = dataclasses.field(
-        default=DEFAULT_HOOK_TIMEOUT_MS, metadata={"env": HOOK_TIMEOUT_ENV}
-    )
-    #: Conventions of other libraries' spans read as actions and LLM calls.
-    foreign_spans: str = dataclasses.field(
-        default="all", metadata={"env": "OTEL_AGENTS_FOREIGN_SPANS"}
-    )
+    __slots__ = ("name", "env", "default", "kind")  # noqa: RUF023 (repr follows field order)
+    name: str
+    env: str
+    default: Any
+    kind: str  # how a value from the environment is parsed: bool, int, path or text
+
+    def __init__(self, name: str, env: str, default: Any, kind: str) -> None:
+        self._set(name=name, env=env, default=default, kind=kind)
+
+
+#: ``Settings``' fields in order, each naming the variable it is read from.
+SETTINGS_FIELDS: tuple[SettingField, ...] = (
+    SettingField("service_name", "OTEL_SERVICE_NAME", None, "text"),
+    SettingField("outcome_log", "OTEL_AGENTS_OUTCOME_LOG", None, "path"),
+    SettingField(
+        "outcome_log_max_bytes", "OTEL_AGENTS_OUTCOME_LOG_MAX_BYTES", 100 * 1024 * 1024, "int"
+    ),
+    SettingField("outcome_log_keep", "OTEL_AGENTS_OUTCOME_LOG_KEEP", 5, "int"),
+    SettingField("recent_events_size", "OTEL_AGENTS_RECENT_EVENTS", 1000, "int"),
+    SettingField("capture_content", "OTEL_AGENTS_CAPTURE_CONTENT", False, "bool"),
+    SettingField("max_value_length", "OTEL_AGENTS_MAX_VALUE_LENGTH", 4096, "int"),
+    SettingField("redact", "OTEL_AGENTS_REDACT", True, "bool"),
+    SettingField("redact_pattern", "OTEL_AGENTS_REDACT_PATTERN", None, "text"),
+    SettingField("otlp_endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT", None, "text"),
+    SettingField("otlp_protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", "text"),
+    SettingField("kafka_bootstrap_servers", "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS", None, "text"),
+    SettingField("kafka_topic", "OTEL_AGENTS_KAFKA_TOPIC", None, "text"),
+    SettingField("max_queue_size", "OTEL_AGENTS_MAX_QUEUE_SIZE", 16384, "int"),
+    SettingField("export_interval_ms", "OTEL_AGENTS_EXPORT_INTERVAL_MS", 100, "int"),
+    SettingField("sink_queue_size", "OTEL_AGENTS_SINK_QUEUE_SIZE", 16384, "int"),
+    SettingField("sink_timeout_ms", "OTEL_AGENTS_SINK_TIMEOUT_MS", 10000, "int"),
+    SettingField("emit_pending", "OTEL_AGENTS_EMIT_PENDING", False, "bool"),
+    SettingField("propagate_to_threads", "OTEL_AGENTS_PROPAGATE_TO_THREADS", True, "bool"),
+    # Deadline of an async hook, time budget of a sync one (see docs/guarantees.md).
+    SettingField("hook_timeout_ms", HOOK_TIMEOUT_ENV, DEFAULT_HOOK_TIMEOUT_MS, "int"),
+    # Conventions of other libraries' spans read as actions and LLM calls.
+    SettingField("foreign_spans", "OTEL_AGENTS_FOREIGN_SPANS", "all", "text"),
+)
+
+
+class Settings(FrozenRecord):
+    """Everything ``configure()`` can set; ``SETTINGS_FIELDS`` names each one's env var.
+
+    settings = Settings.from_env({"service_name": "support-bot"})
+    settings.max_queue_size   # 16384 unless OTEL_AGENTS_MAX_QUEUE_SIZE says otherwise
+    """
+
+    __slots__ = tuple(field.name for field in SETTINGS_FIELDS)
+    service_name: str | None
+    outcome_log: Path | None
+    outcome_log_max_bytes: int
+    outcome_log_keep: int
+    recent_events_size: int
+    capture_content: bool
+    max_value_length: int
+    redact: bool
+    redact_pattern: str | None
+    otlp_endpoint: str | None
+    otlp_protocol: str
+    kafka_bootstrap_servers: str | None
+    kafka_topic: str | None
+    max_queue_size: int
+    export_interval_ms: int
+    sink_queue_size: int
+    sink_timeout_ms: int
+    emit_pending: bool
+    propagate_to_threads: bool
+    hook_timeout_ms: int
+    foreign_spans: str
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values).difference(self.__slots__)
+        if unknown:
+            raise TypeError(f"Settings() got unknown settings {sorted(unknown)}")
+        for field in SETTINGS_FIELDS:
+            object.__setattr__(self, field.name, values.get(field.name, field.default))
 
     @classmethod
     def from_env(cls, overrides: Mapping[str, Any] | None = None) -> Settings:
         """Read every field from its env var, then apply non-None ``overrides``."""
         values: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):
-            env_name = field.metadata["env"]
-            raw = _env(env_name)
+        for field in SETTINGS_FIELDS:
+            raw = _env(field.env)
             if raw is not None:
-                values[field.name] = _parse(field, raw, env_name)
+                values[field.name] = _parse(field, raw)
         for name, value in (overrides or {}).items():
             if value is not None:
                 values[name] = value
@@ -223,18 +237,17 @@ def parse_bool(raw: str, env_name: str) -> bool:
     raise ConfigurationError(f"env {env_name}={raw!r} is not a boolean: use true or false")
 
 
-def _parse(field: dataclasses.Field[Any], raw: str, env_name: str) -> Any:
-    kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
-    if kind.startswith("bool"):
-        return parse_bool(raw, env_name)
-    if kind.startswith("int"):
+def _parse(field: SettingField, raw: str) -> Any:
+    if field.kind == "bool":
+        return parse_bool(raw, field.env)
+    if field.kind == "int":
         try:
             return int(raw)
         except ValueError:
             raise ConfigurationError(
-                f"env {env_name}={raw!r} is not a whole number: set it to e.g. {field.default}"
+                f"env {field.env}={raw!r} is not a whole number: set it to e.g. {field.default}"
             ) from None
-    if kind.startswith("Path"):
+    if field.kind == "path":
         return Path(raw)
     return raw.strip()
 

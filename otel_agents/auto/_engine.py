@@ -20,7 +20,6 @@ from otel_agents.auto import _bootstrap
 from otel_agents.auto import _flags as _startup
 from otel_agents.auto._hooks import ImportWatch
 from otel_agents.auto._patcher import Patcher
-from otel_agents.auto.presets import check_versions
 from otel_agents.auto.targets import TARGETS_ENV, Target, parse_targets
 from otel_agents.errors import ConfigurationError
 
@@ -93,7 +92,11 @@ class Engine:
         return parse_targets(raw)
 
     def _start(self, targets: list[Target]) -> None:
-        check_versions(targets)
+        if any(t.preset is not None for t in targets):
+            # Presets (their table, installed versions) load only when a preset is used.
+            from otel_agents.auto.presets import check_versions
+
+            check_versions(targets)
         patcher = Patcher(targets)
         watch = ImportWatch(
             (t.module for t in targets if not t.module_is_glob),

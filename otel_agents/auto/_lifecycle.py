@@ -10,19 +10,54 @@ no second copy of the lifecycle.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from otel_agents._state import RUNTIME
-from otel_agents.instrument.action import CURRENT_ACTION, Action, attach, detach
-from otel_agents.instrument.hooks import ActionCall, run_hooks_async, run_hooks_sync
-from otel_agents.instrument.lifecycle import (
-    begin,
-    end_async,
-    end_sync,
-    enter,
-    fail,
-    note_first_item,
-    succeed,
-)
 from otel_agents.instrument.spec import SPEC_ATTRIBUTE, ActionSpec, make_spec
+
+if TYPE_CHECKING:
+    from otel_agents.instrument.action import CURRENT_ACTION, Action, attach, detach
+    from otel_agents.instrument.hooks import ActionCall, run_hooks_async, run_hooks_sync
+    from otel_agents.instrument.lifecycle import (
+        begin,
+        end_async,
+        end_sync,
+        enter,
+        fail,
+        note_first_item,
+        succeed,
+    )
+
+# What only a call needs loads with the first traced call, not when the targets are
+# wrapped at start-up (PEP 562): a process that imports its agents and never calls one
+# does not pay for the lifecycle's modules.
+_ON_FIRST_CALL = {
+    "ActionCall": "otel_agents.instrument.hooks",
+    "run_hooks_async": "otel_agents.instrument.hooks",
+    "run_hooks_sync": "otel_agents.instrument.hooks",
+    "CURRENT_ACTION": "otel_agents.instrument.action",
+    "Action": "otel_agents.instrument.action",
+    "attach": "otel_agents.instrument.action",
+    "detach": "otel_agents.instrument.action",
+    "begin": "otel_agents.instrument.lifecycle",
+    "end_async": "otel_agents.instrument.lifecycle",
+    "end_sync": "otel_agents.instrument.lifecycle",
+    "enter": "otel_agents.instrument.lifecycle",
+    "fail": "otel_agents.instrument.lifecycle",
+    "note_first_item": "otel_agents.instrument.lifecycle",
+    "succeed": "otel_agents.instrument.lifecycle",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _ON_FIRST_CALL.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # later lookups are plain module attributes
+    return value
+
 
 __all__ = [
     "CURRENT_ACTION",

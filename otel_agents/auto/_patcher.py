@@ -8,7 +8,6 @@ overrides wrapped the moment they are created.
 
 from __future__ import annotations
 
-import dataclasses
 import dis
 import inspect
 import logging
@@ -18,7 +17,6 @@ from types import ModuleType
 from typing import Any
 
 from otel_agents._state import RUNTIME
-from otel_agents.auto._attributes import TracedAttribute
 from otel_agents.auto._traced import SPEC_ATTRIBUTE, TracedTarget, traced
 from otel_agents.auto.targets import Target, segment_matches
 from otel_agents.semconv import ActionKind
@@ -28,12 +26,14 @@ _MISSING: Any = object()
 _SUBCLASS_HOOK = "__init_subclass__"
 
 
-@dataclasses.dataclass
 class _Patch:
-    owner: Any
-    name: str
-    original: Any
-    replacement: Any
+    __slots__ = ("name", "original", "owner", "replacement")
+
+    def __init__(self, owner: Any, name: str, original: Any, replacement: Any) -> None:
+        self.owner = owner
+        self.name = name
+        self.original = original
+        self.replacement = replacement
 
 
 class Patcher:
@@ -82,6 +82,8 @@ class Patcher:
 
     def restore(self) -> None:
         """Put back every original; leaves alone anything replaced again since."""
+        from otel_agents.auto._attributes import TracedAttribute
+
         with self._lock:
             self.active = False
             for patch in reversed(self._patches):
@@ -135,6 +137,9 @@ class Patcher:
         self._patches.append(_Patch(owner, attr, raw, replacement))
 
     def _wrap_attribute(self, owner: type, target: Target) -> None:
+        # Loaded by the first @attr target only, like everything only some patterns use.
+        from otel_agents.auto._attributes import TracedAttribute
+
         name = target.qualname[-1]
         current = vars(owner).get(name, _MISSING)
         if isinstance(current, TracedAttribute):

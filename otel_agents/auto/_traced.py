@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from otel_agents.auto import _lifecycle as lc
 from otel_agents.auto._streaming import (
@@ -24,8 +24,10 @@ from otel_agents.auto._streaming import (
     follow_generator,
     follow_result,
 )
-from otel_agents.auto.naming import NameRule, Resolver, compile_rule
 from otel_agents.semconv import ActionKind
+
+if TYPE_CHECKING:
+    from otel_agents.auto.naming import NameRule, Resolver
 
 SPEC_ATTRIBUTE = lc.SPEC_ATTRIBUTE
 #: Distinct names kept per target; past this, calls share the qualname's span name.
@@ -62,9 +64,11 @@ class TracedTarget:
         self.kind = kind
         self.options = dict(options or {})
         self.receiver_in_args = receiver_in_args
-        self._resolve: Resolver | None = (
-            compile_rule(name_rule, fn, receiver_in_args=receiver_in_args) if name_rule else None
-        )
+        self._resolve: Resolver | None = None
+        if name_rule is not None:
+            from otel_agents.auto.naming import compile_rule  # only ;name= patterns need it
+
+            self._resolve = compile_rule(name_rule, fn, receiver_in_args=receiver_in_args)
         self._fallback = lc.make_spec(kind, fn, name=fallback_name, **self.options)
         self._by_class = by_receiver_class and kind is not ActionKind.TOOL
         self._specs: dict[str, lc.ActionSpec] = {self._fallback.name: self._fallback}

@@ -18,31 +18,36 @@ function. Reading a name never raises: a failing attribute counts as missing.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import re
 from collections.abc import Callable
 from typing import Any
 
+from otel_agents._record import FrozenRecord
+
 #: Names longer than this are cut: a span name must stay a low-cardinality label.
 MAX_NAME_LENGTH = 128
 
-_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_ARG = re.compile(r"^arg([0-9])$")
+# Compiled on first use by re's own cache: most processes never parse a name rule.
+_PATH = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+_ARG = r"^arg([0-9])$"
 
 Resolver = Callable[[Any, tuple[Any, ...], dict[str, Any]], "str | None"]
 
 
-@dataclasses.dataclass(frozen=True)
-class NameRule:
+class NameRule(FrozenRecord):
     """A parsed ``name=`` rule: paths tried in order.
 
     rule = parse_name_rule("self.role|self.name")
     rule.paths   # (('self', ('role',)), ('self', ('name',)))
     """
 
+    __slots__ = ("text", "paths")  # noqa: RUF023 (repr follows field order)
     text: str
     paths: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def __init__(self, text: str, paths: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+        self._set(text=text, paths=paths)
 
 
 def parse_name_rule(text: str) -> NameRule:
@@ -50,7 +55,7 @@ def parse_name_rule(text: str) -> NameRule:
     paths: list[tuple[str, tuple[str, ...]]] = []
     for raw in text.split("|"):
         path = raw.strip()
-        if not _PATH.match(path):
+        if not re.match(_PATH, path):
             raise ValueError(
                 f"bad name rule {path!r}: use a dotted path such as self.name, arg0.name "
                 f"or a parameter name, several separated by |"
@@ -97,7 +102,7 @@ def _path_getter(
 
     if root == "self":
         return lambda receiver, args, kwargs: follow(receiver)
-    arg = _ARG.match(root)
+    arg = re.match(_ARG, root)
     if arg is not None:
         index = offset + int(arg.group(1))
         return lambda receiver, args, kwargs: follow(args[index])

@@ -11,21 +11,21 @@ the application's own imports: a preset imports nothing. The table in
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterable
 from typing import Protocol
 
+from otel_agents._record import FrozenRecord
 from otel_agents.auto._installed import installed_versions, normalize, release
 
 
-@dataclasses.dataclass(frozen=True)
-class Preset:
+class Preset(FrozenRecord):
     """One framework's targets, and the versions they were tested with.
 
     PRESETS["pydantic-ai"].targets[0]   # 'pydantic_ai.agent.abstract:AbstractAgent.run+;name=...'
     """
 
+    __slots__ = ("name", "distribution", "tested_from", "tested_below", "targets")  # noqa: RUF023 (repr follows field order)
     name: str
     distribution: str
     #: Tested from this version (inclusive) ...
@@ -33,6 +33,22 @@ class Preset:
     #: ... up to, not including, this one.
     tested_below: str
     targets: tuple[str, ...]
+
+    def __init__(
+        self,
+        name: str,
+        distribution: str,
+        tested_from: str,
+        tested_below: str,
+        targets: tuple[str, ...],
+    ) -> None:
+        self._set(
+            name=name,
+            distribution=distribution,
+            tested_from=tested_from,
+            tested_below=tested_below,
+            targets=targets,
+        )
 
     def supports(self, version: str) -> bool:
         """Whether ``version`` lies in the tested range."""

@@ -20,43 +20,76 @@ is case-sensitive. Only names *defined* in the module count, not names imported 
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
-import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from otel_agents.auto.naming import NameRule, parse_name_rule
+from otel_agents._record import FrozenRecord
 from otel_agents.errors import ConfigurationError
 from otel_agents.semconv import ActionKind
+
+if TYPE_CHECKING:
+    from otel_agents.auto.naming import NameRule
 
 #: The environment variable holding the comma-separated patterns.
 TARGETS_ENV = "OTEL_AGENTS_TARGETS"
 
 _KINDS = {kind.value: kind for kind in ActionKind}
-# An identifier in which glob characters may stand for letters.
-_SEGMENT = re.compile(r"^[A-Za-z0-9_*?\[\]!]+$")
+# The characters of an identifier in which glob characters may stand for letters.
+_SEGMENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_*?[]!")
 _GLOB_CHARS = frozenset("*?[")
 
 
-@dataclasses.dataclass(frozen=True)
-class Target:
+class Target(FrozenRecord):
     """One parsed pattern.
 
     target = parse_target("tool:myapp.tools:search_*")
     target.kind, target.module, target.qualname   # ActionKind.TOOL, 'myapp.tools', ('search_*',)
     """
 
+    __slots__ = (  # noqa: RUF023 (repr follows field order)
+        "text",
+        "kind",
+        "module",
+        "qualname",
+        "hierarchy",
+        "name_rule",
+        "attribute",
+        "preset",
+    )
     text: str
     kind: ActionKind
     module: str
     qualname: tuple[str, ...]
-    hierarchy: bool = False
+    hierarchy: bool
     #: ``;name=`` rule: read the agent's or tool's name from the call.
-    name_rule: NameRule | None = None
+    name_rule: NameRule | None
     #: ``@attr``: the member is an attribute holding a callable, wrapped per instance.
-    attribute: bool = False
+    attribute: bool
     #: The preset this target came from (its misses are not the user's mistakes).
-    preset: str | None = None
+    preset: str | None
+
+    def __init__(
+        self,
+        text: str,
+        kind: ActionKind,
+        module: str,
+        qualname: tuple[str, ...],
+        hierarchy: bool = False,
+        name_rule: NameRule | None = None,
+        attribute: bool = False,
+        preset: str | None = None,
+    ) -> None:
+        self._set(
+            text=text,
+            kind=kind,
+            module=module,
+            qualname=qualname,
+            hierarchy=hierarchy,
+            name_rule=name_rule,
+            attribute=attribute,
+            preset=preset,
+        )
 
     @property
     def member_is_explicit(self) -> bool:
@@ -73,6 +106,10 @@ class Target:
         if not self.module_is_glob:
             return name == self.module
         return fnmatch.fnmatchcase(name, self.module)
+
+
+def _is_segment(text: str) -> bool:
+    return bool(text) and _SEGMENT_CHARS.issuperset(text)
 
 
 def _is_glob(text: str) -> bool:
@@ -99,6 +136,8 @@ def parse_target(text: str, source: str = TARGETS_ENV) -> Target:
     if body.strip().lower().startswith("preset:"):
         raise _malformed(text, source, "presets are expanded by parse_entries(), not here")
     name_rule = None
+    if options:
+        from otel_agents.auto.naming import parse_name_rule  # only ;name= patterns need it
     for option in options:
         key, _, value = option.partition("=")
         if key.strip() != "name" or not value.strip():
@@ -122,7 +161,7 @@ def parse_target(text: str, source: str = TARGETS_ENV) -> Target:
             text, source, "expected [kind:]module:qualname, e.g. tool:myapp.tools:search_*"
         )
     module, qualname = module.strip(), qualname.strip()
-    if not module or not all(_SEGMENT.match(seg) for seg in module.split(".")):
+    if not module or not all(_is_segment(seg) for seg in module.split(".")):
         raise _malformed(text, source, f"bad module part {module!r}: a dotted module name or glob")
     hierarchy = qualname.endswith("+")
     attribute = qualname.endswith("@attr")
@@ -131,7 +170,7 @@ def parse_target(text: str, source: str = TARGETS_ENV) -> Target:
     elif attribute:
         qualname = qualname[: -len("@attr")]
     segments = tuple(qualname.split("."))
-    if not qualname or not all(_SEGMENT.match(seg) for seg in segments):
+    if not qualname or not all(_is_segment(seg) for seg in segments):
         raise _malformed(
             text, source, f"bad qualname part {qualname!r}: use Class.method or a function name"
         )
@@ -187,7 +226,7 @@ def _preset_targets(entry: str, source: str, seen: set[str]) -> list[Target]:
         for text in preset.targets:
             if text not in seen:
                 seen.add(text)
-                targets.append(dataclasses.replace(parse_target(text, source), preset=preset.name))
+                targets.append(parse_target(text, source).replace(preset=preset.name))
     return targets
 
 

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics, trace
@@ -39,7 +40,7 @@ from otel_agents.export.processor import OutcomeSink, OutcomeSpanProcessor
 from otel_agents.export.recent import RecentEvents
 from otel_agents.export.rollup import RunTree
 from otel_agents.export.sampling import wrap_sampler
-from otel_agents.instrument import hooks, redaction
+from otel_agents.instrument import redaction
 from otel_agents.instrument import threads as _threads
 from otel_agents.semconv import Status
 
@@ -112,7 +113,7 @@ class Telemetry:
             **sink_drops,
             "outcome_log_rotations": self.outcome_log.rotations if self.outcome_log else 0,
             "outcome_log_rotated_away": self.outcome_log.rotated_away if self.outcome_log else 0,
-            **hooks.hook_stats(),
+            **_hooks().hook_stats(),
             **self.processor.rollup_stats(),
         }
 
@@ -132,7 +133,7 @@ class Telemetry:
         Background post hooks queued so far run first, within the same time.
         """
         deadline = time.monotonic() + timeout_millis / 1000
-        ok = hooks.flush_background_hooks(timeout_millis / 1000)
+        ok = _flush_background_hooks(timeout_millis / 1000)
         timeout_millis = max(int((deadline - time.monotonic()) * 1000), 0)
         ok = self.processor.force_flush(timeout_millis) and ok
         for processor in self.extra_processors:
@@ -147,7 +148,7 @@ class Telemetry:
             return
         self._closed = True
         # First: a background hook may still use telemetry (feedback, record of its own).
-        hooks.flush_background_hooks(final=True)
+        _flush_background_hooks(final=True)
         self.processor.shutdown()
         for processor in self.extra_processors:
             processor.shutdown()
@@ -443,6 +444,26 @@ def _kafka_sink(
     )
 
 
+def _hooks() -> ModuleType:
+    from otel_agents.instrument import hooks
+
+    return hooks
+
+
+def _flush_background_hooks(timeout_s: float | None = None, *, final: bool = False) -> bool:
+    """Wait for background post hooks; True at once when the hooks module never loaded.
+
+    No hook can be queued before it loads (a first traced call or ``add_post_hook`` loads
+    it), so an auto-instrumented start-up does not import it just to flush nothing at exit.
+    """
+    hooks = sys.modules.get("otel_agents.instrument.hooks")
+    if hooks is None:
+        return True
+    if timeout_s is None:
+        return bool(hooks.flush_background_hooks(final=final))
+    return bool(hooks.flush_background_hooks(timeout_s, final=final))
+
+
 def get_telemetry() -> Telemetry | None:
     """The active setup, or None before ``configure()``."""
     return _current
@@ -479,7 +500,7 @@ def force_flush(timeout_millis: int = 10000) -> bool:
     """
     telemetry = _current
     if telemetry is None:
-        return hooks.flush_background_hooks(timeout_millis / 1000)
+        return _flush_background_hooks(timeout_millis / 1000)
     return telemetry.force_flush(timeout_millis)
 
 

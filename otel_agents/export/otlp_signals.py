@@ -20,21 +20,24 @@ are exported, since the SDK's metrics package is slow to import).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Literal
 
+from otel_agents._record import FrozenRecord
 from otel_agents.errors import ConfigurationError
 
 Signal = Literal["traces", "metrics"]
 _PROTOCOLS = ("grpc", "http/protobuf")
 
 
-@dataclass(frozen=True)
-class OtlpTarget:
+class OtlpTarget(FrozenRecord):
     """One signal's OTLP destination: what the exporter's ``endpoint=`` takes."""
 
+    __slots__ = ("endpoint", "protocol")
     endpoint: str
     protocol: str
+
+    def __init__(self, endpoint: str, protocol: str) -> None:
+        self._set(endpoint=endpoint, protocol=protocol)
 
 
 def otlp_target(

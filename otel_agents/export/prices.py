@@ -26,8 +26,9 @@ from otel_agents.errors import ConfigurationError
 ENV_PRICES = "OTEL_AGENTS_PRICES"
 _PER_TOKEN = 1e-6
 # Dated snapshots ("gpt-4o-mini-2024-07-18", "claude-3-5-haiku-20241022") and version
-# tags ("-latest", "-001") price as their base model.
-_SUFFIX = re.compile(r"(?:-(?:\d{4}-\d{2}-\d{2}|\d{8}|latest|\d{3}|preview(?:-[\w-]+)?))+$")
+# tags ("-latest", "-001") price as their base model. Compiled on first use (re's cache):
+# only LLM spans need it, and not every start-up.
+_SUFFIX = r"(?:-(?:\d{4}-\d{2}-\d{2}|\d{8}|latest|\d{3}|preview(?:-[\w-]+)?))+$"
 #: Providers as instrumentations name them (``gen_ai.provider.name``, the older
 #: ``gen_ai.system``, OpenInference's ``llm.provider``) → the table's provider prefix
 #: (genai-prices' provider ids). A model not under its provider's prefix is looked up by
@@ -194,7 +195,7 @@ class PriceTable:
             head, _, tail = name.partition("/")
             prefix = _PROVIDER_ALIASES.get(head, prefix)
             name = tail
-        for candidate in (name, _SUFFIX.sub("", name)):
+        for candidate in (name, re.sub(_SUFFIX, "", name)):
             if prefix is not None and f"{prefix}/{candidate}" in by_key:
                 return by_key[f"{prefix}/{candidate}"]
             if candidate in by_key:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry import baggage
 from opentelemetry import context as otel_context
 
-from otel_agents import semconv
+from otel_agents import _otel_private, semconv
 
 _SESSION = semconv.SESSION_ID
 _USER = semconv.USER_ID
@@ -24,7 +23,7 @@ def ids_in(ctx: otel_context.Context | None) -> dict[str, str]:
     """``session.id``/``user.id`` found in ``ctx`` (baggage first, then context values)."""
     if ctx is None:
         ctx = otel_context.get_current()
-    entries = baggage.get_all(ctx)
+    entries = _otel_private.baggage_entries(ctx)
     session = entries.get(_SESSION) if entries else None
     user = entries.get(_USER) if entries else None
     # A Context is a dict: OpenInference's using_session/using_user keep plain keys in it.

@@ -12,11 +12,11 @@ import sys
 import time
 from typing import Any
 
-from opentelemetry import baggage, trace
 from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.trace import Span, StatusCode
 
-from otel_agents import semconv
+from otel_agents import _otel_private, semconv
 from otel_agents._state import RUNTIME
 from otel_agents.events.jsonsafe import safe_str
 from otel_agents.semconv import ActionKind
@@ -106,7 +106,7 @@ def inherited_ids(parent: Action | None) -> tuple[str | None, str | None, str | 
     """
     if parent is not None:
         return parent.workflow_id, parent.workflow_name, parent.correlation_id
-    entries = baggage.get_all()
+    entries = _otel_private.baggage_entries()
     if not entries:
         return None, None, None
     return (
@@ -120,6 +120,8 @@ def baggage_context(
     workflow_id: str | None, workflow_name: str | None, correlation_id: str | None
 ) -> otel_context.Context:
     """The current context plus our ids as W3C baggage (they cross process boundaries)."""
+    from opentelemetry import baggage  # loaded by the first workflow, not at start-up
+
     ctx = otel_context.get_current()
     if workflow_id is not None:
         ctx = baggage.set_baggage(semconv.BAGGAGE_WORKFLOW_ID, workflow_id, ctx)

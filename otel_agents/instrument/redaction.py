@@ -38,9 +38,13 @@ TextCallback = Callable[[str], str]
 
 
 class RedactionPolicy:
-    """Compiled patterns and the user's callback; swapped whole by ``configure()``."""
+    """Patterns and the user's callback; swapped whole by ``configure()``.
 
-    __slots__ = ("callback", "secret_keys", "text_patterns")
+    The patterns compile on first use, not when the policy is made: a process that never
+    captures content or metadata (most auto-instrumented start-ups) never compiles them.
+    """
+
+    __slots__ = ("_compiled", "_key_pattern", "_patterns", "callback")
 
     def __init__(
         self,
@@ -51,11 +55,25 @@ class RedactionPolicy:
         patterns: list[str] = list(DEFAULT_TEXT_PATTERNS) if enabled else []
         if extra_pattern:
             patterns.append(extra_pattern)
-        self.text_patterns: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in patterns)
-        self.secret_keys: re.Pattern[str] | None = (
-            re.compile(DEFAULT_SECRET_KEY_PATTERN) if enabled else None
-        )
+        self._patterns = tuple(patterns)
+        self._key_pattern = DEFAULT_SECRET_KEY_PATTERN if enabled else None
+        self._compiled: tuple[tuple[re.Pattern[str], ...], re.Pattern[str] | None] | None = None
         self.callback = callback
+
+    @property
+    def text_patterns(self) -> tuple[re.Pattern[str], ...]:
+        """The text patterns, compiled."""
+        return (self._compiled or self._compile())[0]
+
+    @property
+    def secret_keys(self) -> re.Pattern[str] | None:
+        """The pattern of secret metadata keys, compiled (None when redaction is off)."""
+        return (self._compiled or self._compile())[1]
+
+    def _compile(self) -> tuple[tuple[re.Pattern[str], ...], re.Pattern[str] | None]:
+        keys = None if self._key_pattern is None else re.compile(self._key_pattern)
+        self._compiled = (tuple(re.compile(p) for p in self._patterns), keys)
+        return self._compiled
 
 
 _policy = RedactionPolicy()

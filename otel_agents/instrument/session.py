@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry import baggage
 from opentelemetry import context as otel_context
 
 from otel_agents import semconv
@@ -27,6 +26,8 @@ class _BaggageScope:
         self._tokens: list[Any] = []
 
     def __enter__(self) -> _BaggageScope:
+        from opentelemetry import baggage  # its import is not paid by every start-up
+
         self._tokens.append(otel_context.attach(baggage.set_baggage(self._key, self._value)))
         return self
 

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from otel_agents import semconv
-from otel_agents.instrument.recording import bounded_tags
 from otel_agents.semconv import ActionKind
 
 OutcomeHook = Callable[[Any], Mapping[str, Any] | None]
@@ -83,6 +82,10 @@ def make_spec(
     _put(attributes, semconv.GEN_AI_REQUEST_MODEL, model)
     _put(attributes, semconv.GEN_AI_PROVIDER_NAME, provider)
     if tags:
+        # recording (and the action state it reads) loads with the first call, not when
+        # auto-instrumentation wraps its targets at start-up.
+        from otel_agents.instrument.recording import bounded_tags
+
         attributes[semconv.TAGS] = bounded_tags(tags)
     return ActionSpec(kind, resolved, attributes, outcome, capture_content, _takes_self_first(fn))
 

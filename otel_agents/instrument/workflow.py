@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
-from opentelemetry import baggage
 from opentelemetry import context as otel_context
 
 from otel_agents import semconv
@@ -161,6 +160,8 @@ class correlate:
         self._tokens: list[tuple[object, Any]] = []
 
     def __enter__(self) -> correlate:
+        from opentelemetry import baggage  # its import is not paid by every start-up
+
         ctx = baggage.set_baggage(semconv.BAGGAGE_CORRELATION_ID, self._correlation_id)
         parent = CURRENT_ACTION.get()
         action_token = None

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
-from otel_agents.env import VARIABLES, Settings
+from otel_agents.env import SETTINGS_FIELDS, VARIABLES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = re.compile(r"OTEL_AGENTS_[A-Z_]*[A-Z]_?")
@@ -28,8 +27,9 @@ def test_every_variable_read_by_the_package_is_registered():
 
 def test_settings_fields_name_registered_variables_with_the_same_default():
     by_name = {variable.name: variable for variable in VARIABLES}
-    for field in dataclasses.fields(Settings):
-        env = field.metadata["env"]
+    assert Settings.__slots__ == tuple(field.name for field in SETTINGS_FIELDS)
+    for field in SETTINGS_FIELDS:
+        env = field.env
         if not env.startswith("OTEL_AGENTS_"):
             continue  # standard OpenTelemetry variables
         assert env in by_name, env

@@ -25,6 +25,8 @@ HEAVY = (
     "otel_agents.cli",
     "otel_agents.auto",
     "asyncio",
+    # Its regular expressions cost ~3 ms; no context holds baggage before it is imported.
+    "opentelemetry.baggage",
 )
 
 
@@ -94,8 +96,8 @@ def test_auto_flag_loads_nothing_of_ours_until_a_target_is_imported(tmp_path: Pa
     assert [m for m in modules if m.startswith(("otel_agents", "opentelemetry"))] == []
 
 
-def _modules_of_a_flagged_app(tmp_path: Path) -> list[str]:
-    """Modules loaded by an app run with the flag that imports its target and calls it."""
+def _modules_of_a_flagged_app(tmp_path: Path, *, call: bool = True) -> list[str]:
+    """Modules loaded by an app run with the flag that imports its target (and calls it)."""
     (tmp_path / "my_agents.py").write_text(
         "class PlanAgent:\n    def run(self, task):\n        return task\n"
     )
@@ -111,6 +113,8 @@ def _modules_of_a_flagged_app(tmp_path: Path) -> list[str]:
         assert oa.force_flush()
         assert [e.name for e in oa.recent_events()] == ["PlanAgent"]
     """
+    if not call:
+        code = "import my_agents"
     return _modules_after(code, tmp_path, **env)
 
 
@@ -138,3 +142,34 @@ def test_auto_flag_with_a_target_sets_up_without_the_slow_extras(tmp_path: Path)
     assert "otel_agents.auto._engine" in modules  # it did set up, through the engine
     slow = [m for m in modules if any(m == p or m.startswith(p + ".") for p in SLOW_AT_START_UP)]
     assert slow == []
+
+
+#: What the flagged start-up leaves for later: the first traced call (the call lifecycle,
+#: hooks), the first span mapped (other libraries' adapters, on the outcome worker), or a
+#: feature the patterns do not use (presets, ``;name=`` rules, ``@attr``, baggage).
+LOADED_WHEN_FIRST_USED = (
+    "opentelemetry.baggage",
+    "otel_agents.instrument.decorators",
+    "otel_agents.instrument.lifecycle",
+    "otel_agents.instrument.hooks",
+    "otel_agents.auto.presets",
+    "otel_agents.auto.naming",
+    "otel_agents.auto._attributes",
+    "otel_agents.export.foreign.genai",
+)
+
+
+def test_auto_flag_start_up_leaves_what_only_calls_and_unused_features_need(
+    tmp_path: Path,
+) -> None:
+    modules = _modules_of_a_flagged_app(tmp_path, call=False)
+    assert "otel_agents.auto._engine" in modules  # it did set up and wrap
+    assert [m for m in LOADED_WHEN_FIRST_USED if m in modules] == []
+
+
+def test_the_first_traced_call_loads_the_call_lifecycle(tmp_path: Path) -> None:
+    # The check above would pass for wrappers that never trace: these modules do load
+    # as soon as a wrapped agent is called.
+    modules = _modules_of_a_flagged_app(tmp_path)
+    assert "otel_agents.instrument.lifecycle" in modules
+    assert "otel_agents.instrument.hooks" in modules

@@ -201,3 +201,17 @@ def test_meter_records_nothing_until_a_meter_provider_is_set() -> None:
     assert not _otel_private.meter_records_nothing(meter)  # the proxy now forwards
     assert not _otel_private.meter_records_nothing(real.get_meter("t"))
     real.shutdown()
+
+
+def test_baggage_entries_reads_baggage_and_needs_no_import_before_any_exists() -> None:
+    code = (
+        "import sys\n"
+        "from otel_agents import _otel_private as p\n"
+        "empty = dict(p.baggage_entries())\n"
+        "loaded_early = 'opentelemetry.baggage' in sys.modules\n"
+        "from opentelemetry import baggage, context\n"
+        "token = context.attach(baggage.set_baggage('session.id', 's-1'))\n"
+        "print(empty, loaded_early, dict(p.baggage_entries()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "{} False {'session.id': 's-1'}"

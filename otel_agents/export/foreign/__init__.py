@@ -11,11 +11,11 @@ conventions (``genai,openinference,traceloop`` by default, ``none`` for none).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from otel_agents.errors import ConfigurationError
-from otel_agents.export.foreign import genai, openinference, traceloop
 from otel_agents.export.foreign._mapped import (
     ROLE_AGENT,
     ROLE_LLM,
@@ -39,11 +39,13 @@ __all__ = [
 
 ENV_FOREIGN_SPANS = "OTEL_AGENTS_FOREIGN_SPANS"
 _Adapter = Callable[[Mapping[str, Any], str], "Mapped | None"]
-#: In the order they are tried: traceloop spans also carry gen_ai.* names.
-CONVENTIONS: dict[str, _Adapter] = {
-    "traceloop": traceloop.map_span,
-    "openinference": openinference.map_span,
-    "genai": genai.map_span,
+#: Each convention's adapter module, in the order they are tried: traceloop spans also
+#: carry gen_ai.* names. An adapter loads with the first span mapped, on the outcome
+#: processor's thread, not when ``configure()`` runs at start-up.
+CONVENTIONS: dict[str, str] = {
+    "traceloop": "otel_agents.export.foreign.traceloop",
+    "openinference": "otel_agents.export.foreign.openinference",
+    "genai": "otel_agents.export.foreign.genai",
 }
 
 
@@ -53,7 +55,7 @@ class ForeignSpans:
     def __init__(self, enabled: Iterable[str]) -> None:
         wanted = set(enabled)
         self.enabled = tuple(name for name in CONVENTIONS if name in wanted)
-        self._adapters = tuple(CONVENTIONS[name] for name in self.enabled)
+        self._adapters: tuple[_Adapter, ...] | None = None if self.enabled else ()
 
     @classmethod
     def from_setting(cls, raw: str | None) -> ForeignSpans:
@@ -73,11 +75,19 @@ class ForeignSpans:
         return cls(names)
 
     def __bool__(self) -> bool:
-        return bool(self._adapters)
+        return bool(self.enabled)
 
     def map(self, attributes: Mapping[str, Any], span_name: str) -> Mapped | None:
-        for adapter in self._adapters:
+        adapters = self._adapters
+        if adapters is None:  # two threads may both load them: the same functions
+            adapters = self._adapters = tuple(_load_adapter(name) for name in self.enabled)
+        for adapter in adapters:
             mapped = adapter(attributes, span_name)
             if mapped is not None:
                 return mapped
         return None
+
+
+def _load_adapter(name: str) -> _Adapter:
+    adapter: _Adapter = importlib.import_module(CONVENTIONS[name]).map_span
+    return adapter
