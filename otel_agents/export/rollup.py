@@ -240,7 +240,8 @@ class RunTree:
         attributes = _otel_private.finished_attributes(span)
         if attributes is None:
             attributes = dict(span.attributes) if span.attributes else {}
-        pending = self._pending.pop(span.context.span_id, None)
+        # Nothing waits for a span while no run is open below a parent (flat calls).
+        pending = self._pending.pop(span.context.span_id, None) if self._pending else None
         scope = span.instrumentation_scope
         if scope is not None and scope.name == _OURS:
             # Or by its name, when the SDK's attribute limits evicted or cut the operation.
