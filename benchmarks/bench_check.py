@@ -11,6 +11,9 @@ Measures, briefly (a minute or two on a shared machine):
               imported) above bare ``python -c pass``
   auto target CPU ms of the flag with its target module imported, above the SDK's own
               set-up (provider, resource, batch processor) and the same import
+With ``--instructions`` (needs valgrind; ~6 minutes more) also, in instructions counted by
+valgrind, which the machine's load cannot move (margin 0.05):
+  decorator_ir / configure_ir   the same two ratios, from ``bench_instructions.py``
 and prints each next to its committed figure, flagging those that moved by more than the
 figure's noise margin. Not a test: it always exits 0 unless it could not measure.
 ``--update`` writes the new figures as the baseline (commit it with the change that
@@ -150,6 +153,19 @@ def decorator_ratios(python: str, calls: int, repeats: int) -> dict[str, float]:
     }
 
 
+def instruction_ratios(python: str, calls: int = 2000) -> dict[str, float]:
+    """``@oa.agent`` and ``+ configure()`` ÷ raw OTel in instructions per call."""
+    sys.path.insert(0, str(HERE))
+    from bench_instructions import per_call
+
+    compile_package(python)
+    raw = per_call(python, "raw", calls)
+    return {
+        "decorator_ir_ratio": per_call(python, "agent", calls) / raw,
+        "configure_ir_ratio": per_call(python, "configure", calls) / raw,
+    }
+
+
 def measure(python: str, calls: int, repeats: int, runs: int) -> dict[str, float]:
     figures = decorator_ratios(python, calls, repeats)
     cpu = startup(runs, python)
@@ -181,8 +197,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed blocks per case")
     parser.add_argument("--runs", type=int, default=9, help="interpreter starts per command")
     parser.add_argument("--update", action="store_true", help="write the figures as baseline")
+    parser.add_argument(
+        "--instructions", action="store_true", help="also the ratios in instructions (valgrind)"
+    )
     args = parser.parse_args()
     figures = measure(args.python, args.calls, args.repeats, args.runs)
+    if args.instructions:
+        figures.update(instruction_ratios(args.python))
     baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
     print(f"load average {os.getloadavg()[0]:.1f}; ratios are process CPU, paired, incl. flush")
     print("\n".join(compare(figures, baseline)))
@@ -199,6 +220,8 @@ def main() -> None:
 def _default_margin(name: str) -> float:
     # On a shared 2-core machine at load average ~10, two runs of the same code differed
     # by up to 0.5 in a paired CPU ratio and ~20 ms in a start-up median of 9 runs.
+    if name.endswith("_ir_ratio"):
+        return 0.05  # instruction counts repeat to within ~3 % whatever the load
     return 0.3 if name.endswith("ratio") else 25.0
 
 

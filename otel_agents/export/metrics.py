@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Final, NamedTuple
 from opentelemetry import metrics
 from opentelemetry.metrics import Meter, MeterProvider
 
-from otel_agents import semconv
+from otel_agents import _otel_private, semconv
 from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.ids import EVENT_TYPE_OUTCOME
 
@@ -59,6 +59,7 @@ class OutcomeMetrics:
         meter: Meter = (meter_provider or metrics.get_meter_provider()).get_meter(
             semconv.INSTRUMENTATION_SCOPE
         )
+        self._meter = meter
         self._durations = {
             operation: meter.create_histogram(
                 name,
@@ -118,7 +119,10 @@ class OutcomeMetrics:
 
         Histograms get one ``record`` per value, counters one ``add`` per distinct action
         identity in the batch; attribute dicts are built once per identity and reused.
+        Nothing is done while no ``MeterProvider`` was set (the instruments would drop it).
         """
+        if _otel_private.meter_records_nothing(self._meter):
+            return
         counts: dict[int, tuple[_IdentityAttributes, int]] = {}
         for event in events:
             try:

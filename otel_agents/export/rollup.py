@@ -25,7 +25,7 @@ from typing import Any
 
 from opentelemetry.trace import StatusCode
 
-from otel_agents import semconv
+from otel_agents import _otel_private, semconv
 from otel_agents.export.foreign import (
     ROLE_AGENT,
     ROLE_LLM,
@@ -80,8 +80,15 @@ _RECOMPUTED = (
 )
 
 
+_INPUT_TOKENS = semconv.GEN_AI_USAGE_INPUT_TOKENS
+_OUTPUT_TOKENS = semconv.GEN_AI_USAGE_OUTPUT_TOKENS
+
+
 class Ready:
-    """An action span whose event can be built now, with the attributes it should show."""
+    """An action span whose event can be built now, with the attributes it should show.
+
+    ``attributes`` may be the finished span's own mapping: read it, never change it.
+    """
 
     __slots__ = ("attributes", "events", "span")
 
@@ -228,8 +235,13 @@ class RunTree:
 
     # -- one finished span ------------------------------------------------------------
     def process(self, span: Any) -> list[Ready]:
-        attributes = attributes_of(span)
-        pending = self._pending.pop(span.context.span_id, None)
+        # Read in place (a finished span's attributes no longer change); copied only by
+        # whoever adds to them, which most of our own actions never need.
+        attributes = _otel_private.finished_attributes(span)
+        if attributes is None:
+            attributes = dict(span.attributes) if span.attributes else {}
+        # Nothing waits for a span while no run is open below a parent (flat calls).
+        pending = self._pending.pop(span.context.span_id, None) if self._pending else None
         scope = span.instrumentation_scope
         if scope is not None and scope.name == _OURS:
             # Or by its name, when the SDK's attribute limits evicted or cut the operation.
@@ -238,6 +250,7 @@ class RunTree:
             ):
                 return self._ours(span, attributes, pending)
             return self._forward(span, pending)
+        attributes = dict(attributes)
         mapped = self.adapters.map(attributes, span.name) if self.adapters else None
         if mapped is None:
             return self._forward(span, pending)
@@ -340,9 +353,12 @@ class RunTree:
                 semconv.GEN_AI_USAGE_INPUT_TOKENS in attributes
                 or semconv.GEN_AI_USAGE_OUTPUT_TOKENS in attributes
             )
+            attributes = dict(attributes)
             self._fill(attributes, pending, own_tokens)
-        if pending is None or not pending.llm_calls:  # the calls below were priced already
-            self._price_own(attributes)
+        if (pending is None or not pending.llm_calls) and (  # not priced below already
+            _INPUT_TOKENS in attributes or _OUTPUT_TOKENS in attributes
+        ):
+            attributes = self._price_own(attributes)
         ready.append(Ready(span, attributes, None))
         status = attributes.get(semconv.OUTCOME_STATUS)
         operation = attributes.get(_OPERATION)
@@ -357,7 +373,7 @@ class RunTree:
                 str(attributes.get(semconv.ERROR_TYPE) or semconv.ERROR_TYPE_OTHER),
                 attributes.get(semconv.OUTCOME_ERROR_MESSAGE),
             )
-        ready.extend(self._pass_step(span, attributes, role, role == ROLE_AGENT, failure))
+        self._pass_step(span, attributes, role, role == ROLE_AGENT, failure)
         return ready
 
     def _foreign(
@@ -408,7 +424,7 @@ class RunTree:
                 built.attributes.get(semconv.OUTCOME_ERROR_MESSAGE),
             )
         named = role == ROLE_AGENT and name is not None
-        ready.extend(self._pass_step(span, built.attributes, role, named, failure))
+        self._pass_step(span, built.attributes, role, named, failure)
         return ready
 
     def _standalone(self, child: _Deferred) -> list[Ready]:
@@ -455,7 +471,7 @@ class RunTree:
         if pending is not None:
             self._fill(attributes, pending, own_tokens)
         if pending is None or not pending.llm_calls:
-            self._price_own(attributes)
+            attributes = self._price_own(attributes)
         self._outcome(span, attributes, role, pending)
         events = [
             _event_view(event, policy) for event in span.events if policy.keeps_event(event.name)
@@ -491,15 +507,16 @@ class RunTree:
         if pending.user_id and semconv.USER_ID not in attributes:
             attributes[semconv.USER_ID] = pending.user_id
 
-    def _price_own(self, attributes: dict[str, Any]) -> None:
-        """Cost from an action's own totals and model when nothing gave one."""
+    def _price_own(self, attributes: dict[str, Any]) -> dict[str, Any]:
+        """Cost from an action's own totals and model when nothing gave one: a copy of
+        ``attributes`` with the cost, or ``attributes`` itself when nothing is added."""
         if semconv.OUTCOME_COST_USD in attributes or self.prices is None:
-            return
+            return attributes
         model = attributes.get(semconv.GEN_AI_REQUEST_MODEL)
         tokens_in = attributes.get(semconv.GEN_AI_USAGE_INPUT_TOKENS)
         tokens_out = attributes.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS)
         if not isinstance(model, str) or (tokens_in is None and tokens_out is None):
-            return
+            return attributes
         cost = self.prices.cost(
             _str(attributes.get(semconv.GEN_AI_PROVIDER_NAME)),
             model,
@@ -509,8 +526,8 @@ class RunTree:
         )
         if cost is None:
             self.unpriced_llm_calls += 1
-        else:
-            attributes[semconv.OUTCOME_COST_USD] = cost
+            return attributes
+        return {**attributes, semconv.OUTCOME_COST_USD: cost}
 
     def _outcome(
         self, span: Any, attributes: dict[str, Any], role: str, pending: _Pending | None
@@ -560,10 +577,10 @@ class RunTree:
         role: str,
         named: bool,
         failure: tuple[str, str | None] | None,
-    ) -> list[Ready]:
+    ) -> None:
         parent = span.parent
         if parent is None or parent.is_remote:
-            return []
+            return
         entry = self._entry(parent.span_id)
         if role in (ROLE_AGENT, ROLE_TOOL):
             entry.steps_total += 1
@@ -578,7 +595,6 @@ class RunTree:
         user = attributes.get(semconv.USER_ID)
         entry.session_id = entry.session_id or (session if isinstance(session, str) else None)
         entry.user_id = entry.user_id or (user if isinstance(user, str) else None)
-        return []
 
     def _step_info(
         self, carrier: _Pending, span: Any, role: str, named: bool, pending: _Pending | None
@@ -613,15 +629,6 @@ class RunTree:
                 ready.extend(self._standalone(child))
             entry.deferred = None
         return ready
-
-
-def attributes_of(span: Any) -> dict[str, Any]:
-    """A copy of a finished span's attributes (the SDK's plain dict behind its view)."""
-    bounded = getattr(span, "_attributes", None)
-    inner = getattr(bounded, "_dict", None)
-    if isinstance(inner, dict):
-        return dict(inner)
-    return dict(span.attributes) if span.attributes else {}
 
 
 def _scope_name(span: Any) -> str | None:

@@ -186,6 +186,23 @@ def test_metric_exporter_preferences_follow_the_exporters_settings() -> None:
     assert isinstance(aggregation, dict)
 
 
+def test_meter_records_nothing_until_a_meter_provider_is_set() -> None:
+    from opentelemetry.metrics import NoOpMeterProvider
+    from opentelemetry.metrics._internal import _ProxyMeterProvider
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    proxy = _ProxyMeterProvider()
+    meter = proxy.get_meter("t")
+    assert _otel_private.meter_records_nothing(meter)
+    assert _otel_private.meter_records_nothing(NoOpMeterProvider().get_meter("t"))
+    real = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    proxy.on_set_meter_provider(real)
+    assert not _otel_private.meter_records_nothing(meter)  # the proxy now forwards
+    assert not _otel_private.meter_records_nothing(real.get_meter("t"))
+    real.shutdown()
+
+
 def test_baggage_entries_reads_baggage_and_needs_no_import_before_any_exists() -> None:
     code = (
         "import sys\n"

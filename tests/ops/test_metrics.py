@@ -311,3 +311,43 @@ def test_the_apps_own_meter_provider_is_used(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True"], result.stderr
+
+
+def test_a_meter_provider_set_after_configure_gets_the_later_outcomes(tmp_path: Path) -> None:
+    # Until a MeterProvider is set the sink skips its work (the API's proxy instruments
+    # would drop it); from then on the same instruments forward, and nothing is skipped.
+    result = _python(
+        """
+        from opentelemetry import metrics
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        import otel_agents as oa
+
+        t = oa.configure(outcome_log="o.jsonl")
+
+        @oa.agent(name="planner")
+        def planner():
+            return 1
+
+        planner()
+        oa.force_flush()
+        reader = InMemoryMetricReader()
+        metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+        planner()
+        planner()
+        oa.force_flush()
+        points = [
+            p.value
+            for rm in reader.get_metrics_data().resource_metrics
+            for sm in rm.scope_metrics
+            for m in sm.metrics
+            if m.name == "agent.outcomes"
+            for p in m.data.data_points
+        ]
+        print(points, t.stats()["events"])
+        oa.shutdown()
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[2]", "3"]
