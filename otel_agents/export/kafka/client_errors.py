@@ -72,7 +72,12 @@ class QuietRepeats(logging.Filter):
     """Drops librdkafka lines that repeat a settings failure ``explain`` already reported,
     and lets any other line through once per ``interval_s`` (librdkafka retries forever)."""
 
-    _SETTINGS_LINES: Final = ("SASL authentication error", "SSL handshake failed")
+    # librdkafka words an untrusted certificate either way, depending on when it notices.
+    _SETTINGS_LINES: Final = (
+        "SASL authentication error",
+        "SSL handshake failed",
+        "certificate verify failed",
+    )
 
     def __init__(self, interval_s: float = 300.0) -> None:
         super().__init__()

@@ -63,7 +63,7 @@ class ProducerCore:
         rejected: Spool | None = None,
         shrink: Shrink | None = None,
         config_overrides: Mapping[str, Any] | None = None,
-        on_delivered: Callable[[float | None], None] | None = None,
+        on_delivered: Callable[[list[float]], None] | None = None,
     ) -> None:
         self.settings = settings
         # Without a shared spool the core makes its own when a record first needs it, so
@@ -82,8 +82,12 @@ class ProducerCore:
     def reset_counters(self) -> None:
         """Counters of this process (a forked child starts from zero)."""
         self.lock = threading.Lock()
-        self.sent = self.failed = self.spooled = self.rejected_count = self.lost = 0
+        self._sent = self.failed = self.spooled = self.rejected_count = self.lost = 0
         self.latencies: deque[float] = deque(maxlen=8192)
+        # Latencies of acknowledged records (None when librdkafka has none), appended by
+        # the delivery callback without a lock (deque.append is atomic) and counted in
+        # bulk by settle_acks(): the per-record callback stays a single append.
+        self._acked: deque[float | None] = deque()
         self.broker_up = False
         self._warned_down = False
         self._down_since: float | None = None
@@ -109,25 +113,37 @@ class ProducerCore:
     # --- sending -----------------------------------------------------------------------
     def produce(self, topic: str, value: bytes, key: bytes | None, headers: Headers) -> None:
         """Enqueue one record; on a full queue serve reports once and retry, else spool."""
-        producer = self.producer
         try:
-            producer.produce(topic, value, key, headers=headers, on_delivery=self._on_delivery)
-        except BufferError:
-            producer.poll(0)
-            try:
-                producer.produce(topic, value, key, headers=headers, on_delivery=self._on_delivery)
-            except BufferError:
-                self.fail_to_spool(topic, value, key)
-            except Exception as exc:
-                self._produce_error(exc, topic, value, key)
+            self.producer.produce(topic, value, key, headers=headers, on_delivery=self.on_delivery)
         except Exception as exc:
+            self.produce_failed(exc, topic, value, key, headers)
+
+    def produce_failed(
+        self, exc: Exception, topic: str, value: bytes, key: bytes | None, headers: Headers
+    ) -> None:
+        """What ``produce()`` does when librdkafka refused a record with ``exc``.
+
+        For callers that call ``producer.produce(..., on_delivery=core.on_delivery)``
+        themselves on their hot path: a full queue is served once and the record tried
+        again, else it is spooled; a record too large is shrunk or kept aside.
+        """
+        if not isinstance(exc, BufferError):
             self._produce_error(exc, topic, value, key)
+            return
+        producer = self.producer
+        producer.poll(0)
+        try:
+            producer.produce(topic, value, key, headers=headers, on_delivery=self.on_delivery)
+        except BufferError:
+            self.fail_to_spool(topic, value, key)
+        except Exception as exc2:
+            self._produce_error(exc2, topic, value, key)
 
     def _produce_error(self, exc: Exception, topic: str, value: bytes, key: bytes | None) -> None:
         code = exc.args[0].code() if exc.args and isinstance(exc.args[0], KafkaError) else None
         if code in PERMANENT:
             # Truncation aims at message.max.bytes; the broker or topic may allow less.
-            self._retry_smaller(topic, value, key, self._on_delivery)
+            self._retry_smaller(topic, value, key, self.on_delivery)
             return
         _log.debug("otel-agents: produce failed (%s); spooling", exc)
         self.fail_to_spool(topic, value, key)
@@ -152,17 +168,11 @@ class ProducerCore:
             self.reject(topic, smaller, key)
 
     # --- delivery reports (on whichever thread polls) ------------------------------------
-    def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
+    def on_delivery(self, err: KafkaError | None, msg: Message) -> None:
+        """Delivery report of one record (pass it as ``produce(on_delivery=...)``)."""
         if err is None:
-            latency = msg.latency()
-            with self.lock:
-                self.sent += 1
-                self.broker_up = True
-                self._down_since = None
-                if latency is not None:
-                    self.latencies.append(latency)
-            if self._on_delivered is not None:
-                self._on_delivered(latency)
+            # One call per record: keep it to an append; settle_acks() does the counting.
+            self._acked.append(msg.latency())
             return
         value, key, topic = msg.value(), msg.key(), msg.topic() or self.settings.topic
         if value is None:
@@ -172,13 +182,38 @@ class ProducerCore:
         else:
             self.fail_to_spool(topic, value, key)
 
+    def settle_acks(self) -> None:
+        """Count the acknowledgements the delivery callback collected since last time."""
+        acked = self._acked
+        if not acked:
+            return
+        with self.lock:
+            pop = acked.popleft
+            latencies = [pop() for _ in range(len(acked))]
+            self._sent += len(latencies)
+            self.broker_up = True
+            self._down_since = None
+            measured = [latency for latency in latencies if latency is not None]
+            self.latencies.extend(measured)
+        if self._on_delivered is not None and measured:
+            self._on_delivered(measured)
+
+    @property
+    def sent(self) -> int:
+        """Records acknowledged by the broker in this process."""
+        self.settle_acks()
+        return self._sent
+
     def _on_delivery_after_retry(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None and err.code() in PERMANENT:
             self.reject(msg.topic() or self.settings.topic, msg.value() or b"", msg.key())
         else:
-            self._on_delivery(err, msg)
+            self.on_delivery(err, msg)
 
     def _on_error(self, err: KafkaError) -> None:
+        # Acknowledgements served before this report came first: count them first, so
+        # broker_up ends as the last report left it.
+        self.settle_acks()
         if err.fatal():
             # e.g. an idempotence failure: this producer will never deliver again.
             _log.error("otel-agents: fatal Kafka producer error (%s); recreating it", err.str())
@@ -270,6 +305,7 @@ class ProducerCore:
     # --- upkeep ----------------------------------------------------------------------------
     def poll(self, timeout_s: float = 0.0) -> None:
         self.producer.poll(timeout_s)
+        self.settle_acks()
         if self._down_since is not None:
             self._report_lasting_outage()
         if self._fatal:
@@ -292,7 +328,9 @@ class ProducerCore:
 
     def flush(self, timeout_s: float) -> int:
         """Wait up to ``timeout_s`` for acknowledgements; records still queued."""
-        return int(self.producer.flush(timeout_s))
+        left = int(self.producer.flush(timeout_s))
+        self.settle_acks()
+        return left
 
     def close(self, timeout_s: float) -> bool:
         """Flush for at most ``timeout_s``, then purge: purged records are spooled."""
