@@ -15,9 +15,9 @@ modules of this package, so whatever is imported here, every flagged process pay
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from otel_agents._lazy import lazy_attributes
 from otel_agents.errors import ConfigurationError
 from otel_agents.semconv import ActionKind, Severity, Status
 from otel_agents.version import __version__
@@ -76,13 +76,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'otel_agents' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_attributes(globals(), _LAZY)
 
 
 def __dir__() -> list[str]:

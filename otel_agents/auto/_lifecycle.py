@@ -10,9 +10,9 @@ no second copy of the lifecycle.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from otel_agents._lazy import lazy_attributes
 from otel_agents._state import RUNTIME
 from otel_agents.instrument.spec import SPEC_ATTRIBUTE, ActionSpec, make_spec
 
@@ -50,13 +50,7 @@ _ON_FIRST_CALL = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _ON_FIRST_CALL.get(name)
-    if module_name is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value  # later lookups are plain module attributes
-    return value
+__getattr__ = lazy_attributes(globals(), _ON_FIRST_CALL)
 
 
 __all__ = [
