@@ -24,7 +24,19 @@ def event_id_for(trace_id: int, span_id: int, event_type: str = EVENT_TYPE_OUTCO
     Exactly ``uuid.uuid5(namespace, "<trace>-<span>-<type>")``, computed without building
     UUID objects (this runs once per event).
     """
-    return event_id_from_hex(f"{trace_id:032x}", f"{span_id:016x}", event_type)
+    return event_id_from_hex(hex_id(trace_id, 16), hex_id(span_id, 8), event_type)
+
+
+def hex_id(number: int, size: int) -> str:
+    """A trace (``size`` 16) or span (8) id as lowercase hex, ``2 * size`` digits.
+
+    ``to_bytes().hex()`` is 4x faster than ``format()``, which only a number out of range
+    (an invalid id) still needs, to be written as it is.
+    """
+    try:
+        return number.to_bytes(size, "big").hex()
+    except (OverflowError, AttributeError, TypeError):
+        return f"{number:0{2 * size}x}"
 
 
 # The namespace's SHA-1 state, made on first use: hashlib (OpenSSL) is not loaded by

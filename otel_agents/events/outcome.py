@@ -27,6 +27,7 @@ from otel_agents.ids import (
     EVENT_TYPE_OUTCOME,
     EVENT_TYPE_PENDING,
     event_id_from_hex,
+    hex_id,
 )
 from otel_agents.ids import event_id_for as event_id_for  # re-exported
 from otel_agents.semconv import (
@@ -343,12 +344,12 @@ class OutcomeEvent:
             data["tags"] = []
         if data["latency_ms"] is None:
             data["latency_ms"] = duration
-        trace_hex, span_hex = _hex_ids(ctx)
+        trace_hex, span_hex = hex_id(ctx.trace_id, 16), hex_id(ctx.span_id, 8)
         data["event_id"] = event_id_from_hex(trace_hex, span_hex, event_type)
         data["event_type"] = event_type
         data["trace_id"] = trace_hex
         data["span_id"] = span_hex
-        data["parent_span_id"] = _span_hex(parent.span_id) if parent is not None else None
+        data["parent_span_id"] = hex_id(parent.span_id, 8) if parent is not None else None
         flags = ctx.trace_flags
         data["trace_flags"] = _FLAG_VALUES.get(flags) or int(flags)
         data["kind"] = _KIND_VALUES[kind]
@@ -399,7 +400,7 @@ class OutcomeEvent:
     @property
     def traceparent(self) -> str:
         """The W3C ``traceparent`` of the action's span."""
-        return f"00-{self.trace_id}-{self.span_id}-{self.trace_flags:02x}"
+        return _traceparent(self._data)
 
     @property
     def service_name(self) -> str | None:
@@ -418,8 +419,6 @@ class OutcomeEvent:
         """The CloudEvents 1.0 structured-mode envelope with the outcome as ``data``."""
         data = self._data
         service = (data["resource"] or {}).get("service_name") or "unknown_service"
-        flags = data["trace_flags"] or 0
-        flags_hex = _FLAGS_HEX[flags] if 0 <= flags < 256 else f"{flags:02x}"
         return {
             "specversion": "1.0",
             "id": data["event_id"],
@@ -429,7 +428,7 @@ class OutcomeEvent:
             "time": data["end_time"] or data["start_time"],
             "datacontenttype": CONTENT_TYPE,
             "dataschema": DATA_SCHEMA,
-            "traceparent": f"00-{data['trace_id']}-{data['span_id']}-{flags_hex}",
+            "traceparent": _traceparent(data),
             "data": data,
         }
 
@@ -444,6 +443,14 @@ class OutcomeEvent:
 
 
 _FLAGS_HEX = [f"{flags:02x}" for flags in range(256)]
+
+
+def _traceparent(data: Mapping[str, Any]) -> str:
+    flags = data["trace_flags"] or 0
+    flags_hex = _FLAGS_HEX[flags] if 0 <= flags < 256 else f"{flags:02x}"
+    return f"00-{data['trace_id']}-{data['span_id']}-{flags_hex}"
+
+
 # The CloudEvents source of each service, made once (services are few; bounded anyway).
 _SOURCES: dict[str, str] = {}
 
@@ -632,8 +639,8 @@ def _event(event: Any, limit: int) -> dict[str, Any]:
 def _link(link: Any) -> dict[str, Any]:
     ctx = link.context
     return {
-        "trace_id": f"{ctx.trace_id:032x}",
-        "span_id": f"{ctx.span_id:016x}",
+        "trace_id": hex_id(ctx.trace_id, 16),
+        "span_id": hex_id(ctx.span_id, 8),
         "attributes": {k: json_safe(v, 1024) for k, v in (link.attributes or {}).items()},
     }
 
@@ -694,21 +701,6 @@ def _second_prefix(seconds: int) -> str:
         _LAST_SECOND.clear()
     _LAST_SECOND[seconds] = prefix
     return prefix
-
-
-def _hex_ids(ctx: Any) -> tuple[str, str]:
-    """Trace and span id in lowercase hex (32 and 16 digits), 4x faster than format()."""
-    try:
-        return ctx.trace_id.to_bytes(16, "big").hex(), ctx.span_id.to_bytes(8, "big").hex()
-    except (OverflowError, AttributeError, TypeError):  # not a valid id: as format() says it
-        return f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}"
-
-
-def _span_hex(span_id: Any) -> str:
-    try:
-        return str(span_id.to_bytes(8, "big").hex())
-    except (OverflowError, AttributeError, TypeError):
-        return f"{span_id:016x}"
 
 
 # TraceFlags is an int subclass; the event carries a plain int (int() costs ~0.3 µs).

@@ -320,17 +320,8 @@ class KafkaOutcomeExporter(SpanExporter):
         for event in events:
             try:
                 value = event.to_json_bytes(max_bytes)
-                data = event.data()
-                trace_id = data["trace_id"]
-                key = trace_id.encode()
-                headers: Headers = [
-                    (
-                        "traceparent",
-                        f"00-{trace_id}-{data['span_id']}-{data['trace_flags'] or 0:02x}".encode(),
-                    ),
-                    _CONTENT_TYPE_HEADER,
-                    _SCHEMA_VERSION_HEADER,
-                ]
+                key = event.trace_id.encode()
+                headers = _headers(event.traceparent.encode())
             except Exception:  # the event model promises not to raise; counted, not hidden
                 _log.exception("otel-agents: could not serialise an OutcomeEvent")
                 with core.lock:
