@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from otel_agents import _otel_private
 from otel_agents._state import RUNTIME
-from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings, hook_timeout_ms_or_default
+from otel_agents.env import DEFAULT_OUTCOME_LOG_PATH, Settings, hook_timeout_ms_or_default
 from otel_agents.errors import ConfigurationError
 from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.export import _exit_flush
@@ -161,7 +160,7 @@ def configure(
     service_name: str | None = None,
     *,
     tracer_provider: TracerProvider | None = None,
-    outcome_log: str | Path | None = None,
+    outcome_log: str | os.PathLike[str] | None = None,
     recent_events_size: int | None = None,
     capture_content: bool | None = None,
     max_value_length: int | None = None,
@@ -175,12 +174,12 @@ def configure(
     emit_pending: bool | None = None,
     hook_timeout_ms: int | None = None,
     kafka_producer_config: Mapping[str, Any] | None = None,
-    spool_dir: str | Path | None = None,
+    spool_dir: str | os.PathLike[str] | None = None,
     critical_exceptions: Iterable[type[BaseException]] = (),
     sinks: Iterable[OutcomeSink] = (),
     resource_attributes: Mapping[str, Any] | None = None,
     foreign_spans: str | None = None,
-    prices: Mapping[str, Mapping[str, float]] | str | Path | None = None,
+    prices: Mapping[str, Mapping[str, float]] | str | os.PathLike[str] | None = None,
 ) -> Telemetry:
     """Set up otel-agents. Idempotent: a second call returns the first call's setup.
 
@@ -206,7 +205,7 @@ def configure(
         settings = Settings.from_env(
             {
                 "service_name": service_name,
-                "outcome_log": Path(outcome_log) if outcome_log is not None else None,
+                "outcome_log": os.fspath(outcome_log) if outcome_log is not None else None,
                 "recent_events_size": recent_events_size,
                 "capture_content": capture_content,
                 "max_value_length": max_value_length,
@@ -256,7 +255,7 @@ def configure(
         log: JsonLinesOutcomeLog | None = None
         if settings.outcome_log is not None or (kafka_sink is None and not list(sinks)):
             log = JsonLinesOutcomeLog(
-                settings.outcome_log or DEFAULT_OUTCOME_LOG,
+                settings.outcome_log or DEFAULT_OUTCOME_LOG_PATH,
                 max_bytes=settings.outcome_log_max_bytes,
                 keep=settings.outcome_log_keep,
             )
@@ -318,7 +317,7 @@ def configure(
 
 
 def _run_tree(
-    settings: Settings, prices: Mapping[str, Mapping[str, float]] | str | Path | None
+    settings: Settings, prices: Mapping[str, Mapping[str, float]] | str | os.PathLike[str] | None
 ) -> RunTree | None:
     """Other libraries' spans and the LLM roll-up; None with OTEL_AGENTS_FOREIGN_SPANS=none."""
     adapters = ForeignSpans.from_setting(settings.foreign_spans)
@@ -426,7 +425,7 @@ def _kafka_sink(
     bootstrap_servers: str | None,
     topic: str | None,
     producer_config: Mapping[str, Any] | None,
-    spool_dir: str | Path | None,
+    spool_dir: str | os.PathLike[str] | None,
 ) -> KafkaOutcomeExporter | None:
     if not settings.kafka_bootstrap_servers:
         return None

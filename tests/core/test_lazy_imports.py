@@ -156,6 +156,8 @@ LOADED_WHEN_FIRST_USED = (
     "otel_agents.auto.naming",
     "otel_agents.auto._attributes",
     "otel_agents.export.foreign.genai",
+    # The outcome log's paths are strings (pathlib costs ~6 M instructions at start-up).
+    "pathlib",
 )
 
 
