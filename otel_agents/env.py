@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 #: The outcome log when none is set, relative to the working directory. A string: the
 #: auto-instrumentation start-up reads it, and ``pathlib`` costs ~6 M instructions there.
 DEFAULT_OUTCOME_LOG_PATH = os.path.join(".otel-agents", "outcomes.jsonl")
+#: A JSON price table over the shipped one (``otel_agents.export.prices``).
+PRICES_ENV = "OTEL_AGENTS_PRICES"
 HOOK_TIMEOUT_ENV = "OTEL_AGENTS_HOOK_TIMEOUT_MS"
 DEFAULT_HOOK_TIMEOUT_MS = 1000
 

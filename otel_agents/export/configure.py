@@ -9,6 +9,7 @@ configured), optionally OTLP, and flushes everything at interpreter exit.
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import os
 import sys
@@ -25,19 +26,19 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from otel_agents import _otel_private
 from otel_agents._state import RUNTIME
-from otel_agents.env import DEFAULT_OUTCOME_LOG_PATH, Settings, hook_timeout_ms_or_default
+from otel_agents.env import (
+    DEFAULT_OUTCOME_LOG_PATH,
+    PRICES_ENV,
+    Settings,
+    hook_timeout_ms_or_default,
+)
 from otel_agents.errors import ConfigurationError
-from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.export import _exit_flush
-from otel_agents.export.foreign import ForeignSpans
-from otel_agents.export.foreign.content import ContentPolicy
 from otel_agents.export.jsonl import JsonLinesOutcomeLog
 from otel_agents.export.metrics import OutcomeMetrics
 from otel_agents.export.otlp_signals import OtlpTarget, otlp_target
-from otel_agents.export.prices import PriceTable
 from otel_agents.export.processor import OutcomeSink, OutcomeSpanProcessor
 from otel_agents.export.recent import RecentEvents
-from otel_agents.export.rollup import RunTree
 from otel_agents.export.sampling import wrap_sampler
 from otel_agents.instrument import redaction
 from otel_agents.instrument import threads as _threads
@@ -47,7 +48,9 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
     from opentelemetry.sdk.metrics.export import MetricExporter
 
+    from otel_agents.events.outcome import OutcomeEvent
     from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
+    from otel_agents.export.rollup import RunTree
 
 _logger = logging.getLogger("otel_agents")
 REDACT_CALLBACK_ENV = "OTEL_AGENTS_REDACT_CALLBACK"
@@ -318,11 +321,37 @@ def configure(
 
 def _run_tree(
     settings: Settings, prices: Mapping[str, Mapping[str, float]] | str | os.PathLike[str] | None
-) -> RunTree | None:
-    """Other libraries' spans and the LLM roll-up; None with OTEL_AGENTS_FOREIGN_SPANS=none."""
-    adapters = ForeignSpans.from_setting(settings.foreign_spans)
-    if not adapters:
+) -> RunTree | Callable[[], RunTree] | None:
+    """Other libraries' spans and the LLM roll-up; None with OTEL_AGENTS_FOREIGN_SPANS=none.
+
+    What the user set (conventions, prices) is checked now, at configuration time. With
+    nothing set there is nothing to check: the processor builds the tree with its first
+    batch, so a start-up that ends no action never imports the roll-up, the adapters'
+    registry and the price table (~5 M instructions).
+    """
+    if (
+        settings.foreign_spans == Settings().foreign_spans
+        and prices is None
+        and not os.environ.get(PRICES_ENV, "").strip()
+    ):
+        return functools.partial(_new_run_tree, settings, None, {})
+    from otel_agents.export.foreign import ForeignSpans
+
+    if not ForeignSpans.from_setting(settings.foreign_spans):
         return None
+    return _new_run_tree(settings, prices, os.environ)
+
+
+def _new_run_tree(
+    settings: Settings,
+    prices: Mapping[str, Mapping[str, float]] | str | os.PathLike[str] | None,
+    environ: Mapping[str, str],
+) -> RunTree:
+    from otel_agents.export.foreign import ForeignSpans
+    from otel_agents.export.foreign.content import ContentPolicy
+    from otel_agents.export.prices import PriceTable
+    from otel_agents.export.rollup import RunTree
+
     # Their content gets the same redaction as ours: redact_text reads the policy
     # configure() installs (default patterns, extra pattern, callback).
     policy = ContentPolicy(
@@ -330,7 +359,8 @@ def _run_tree(
         redact=redaction.redact_text,
         max_length=settings.max_value_length,
     )
-    return RunTree(adapters, PriceTable.load(prices), policy)
+    adapters = ForeignSpans.from_setting(settings.foreign_spans)
+    return RunTree(adapters, PriceTable.load(prices, environ), policy)
 
 
 def _existing_kafka_exporter(provider: Any) -> KafkaOutcomeExporter | None:

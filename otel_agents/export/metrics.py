@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, ClassVar, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 
 from opentelemetry import metrics
 from opentelemetry.metrics import Meter, MeterProvider
 
 from otel_agents import _otel_private, semconv
-from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.ids import EVENT_TYPE_OUTCOME
+
+if TYPE_CHECKING:
+    from otel_agents.events.outcome import OutcomeEvent
 
 _logger = logging.getLogger("otel_agents")
 

@@ -20,9 +20,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from otel_agents.env import PRICES_ENV
 from otel_agents.errors import ConfigurationError
 
-ENV_PRICES = "OTEL_AGENTS_PRICES"
 _PER_TOKEN = 1e-6
 # Dated snapshots ("gpt-4o-mini-2024-07-18", "claude-3-5-haiku-20241022") and version
 # tags ("-latest", "-001") price as their base model. Compiled on first use (re's cache):
@@ -141,11 +141,11 @@ class PriceTable:
         as_of: str | None = None
         source: str | None = None
         env = os.environ if environ is None else environ
-        path = env.get(ENV_PRICES, "").strip()
+        path = env.get(PRICES_ENV, "").strip()
         if path:
-            user = _read_file(path, f"env {ENV_PRICES}={path!r}")
-            models.update(_parse_models(user.get("models", user), f"env {ENV_PRICES}={path!r}"))
-            aliases.update(_parse_aliases(user.get("aliases"), f"env {ENV_PRICES}={path!r}"))
+            user = _read_file(path, f"env {PRICES_ENV}={path!r}")
+            models.update(_parse_models(user.get("models", user), f"env {PRICES_ENV}={path!r}"))
+            aliases.update(_parse_aliases(user.get("aliases"), f"env {PRICES_ENV}={path!r}"))
             as_of, source = user.get("as_of"), user.get("source", f"{path} (user file)")
         if isinstance(overrides, (str, os.PathLike)):
             user = _read_file(overrides, f"configure(prices={str(overrides)!r})")
