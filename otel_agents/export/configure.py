@@ -36,7 +36,6 @@ from otel_agents.errors import ConfigurationError
 from otel_agents.export import _exit_flush
 from otel_agents.export.jsonl import JsonLinesOutcomeLog
 from otel_agents.export.metrics import OutcomeMetrics
-from otel_agents.export.otlp_signals import OtlpTarget, otlp_target
 from otel_agents.export.processor import OutcomeSink, OutcomeSpanProcessor
 from otel_agents.export.recent import RecentEvents
 from otel_agents.export.sampling import wrap_sampler
@@ -50,6 +49,7 @@ if TYPE_CHECKING:
 
     from otel_agents.events.outcome import OutcomeEvent
     from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
+    from otel_agents.export.otlp_signals import OtlpTarget
     from otel_agents.export.rollup import RunTree
 
 _logger = logging.getLogger("otel_agents")
@@ -227,14 +227,7 @@ def configure(
             settings.redact_pattern,
             "redact_pattern" if redact_pattern else "env OTEL_AGENTS_REDACT_PATTERN",
         )
-        # Per signal, by the OTEL_* rules (otel_agents.export.otlp_signals); bad values
-        # fail here, before anything is set up.
-        traces_target = otlp_target(
-            "traces", settings.otlp_endpoint, settings.otlp_protocol, os.environ
-        )
-        metrics_target = otlp_target(
-            "metrics", settings.otlp_endpoint, settings.otlp_protocol, os.environ
-        )
+        traces_target, metrics_target = _otlp_targets(settings)
         critical = tuple(critical_exceptions)
         for exc_type in critical:
             if not (isinstance(exc_type, type) and issubclass(exc_type, BaseException)):
@@ -396,6 +389,26 @@ def _tracer_provider(
     if trace.get_tracer_provider() is not provider:
         return trace.get_tracer_provider(), False  # type: ignore[return-value]
     return provider, True
+
+
+def _otlp_targets(settings: Settings) -> tuple[OtlpTarget | None, OtlpTarget | None]:
+    """Where traces and metrics go over OTLP, per signal by the OTEL_* rules
+    (``otel_agents.export.otlp_signals``); bad values fail here, before anything is set up.
+
+    With no endpoint and no ``OTEL_EXPORTER_OTLP_*`` variable neither goes anywhere, and
+    the rules' module is not loaded (most start-ups).
+    """
+    if not settings.otlp_endpoint and not any(
+        name.startswith("OTEL_EXPORTER_OTLP_") for name in os.environ
+    ):
+        return None, None
+    from otel_agents.export.otlp_signals import otlp_target
+
+    endpoint, protocol = settings.otlp_endpoint, settings.otlp_protocol
+    return (
+        otlp_target("traces", endpoint, protocol, os.environ),
+        otlp_target("metrics", endpoint, protocol, os.environ),
+    )
 
 
 def _otlp_exporter(target: OtlpTarget) -> SpanExporter:

@@ -34,8 +34,6 @@ from otel_agents.export.sink_lane import (
     SETTLE,
     STOP,
     InlineLane,
-    Lane,
-    MarkerKind,
     OutcomeSink,
     lane_for,
     shutdown_budget_s,
@@ -46,6 +44,7 @@ if TYPE_CHECKING:
     # Bound at run time with the first batch (_load_event_model); the roll-up is built then.
     from otel_agents.events.outcome import OutcomeEvent
     from otel_agents.export.rollup import Ready, RunTree
+    from otel_agents.export.sink_lane import Lane, MarkerKind
 
 __all__ = ["OutcomeSink", "OutcomeSpanProcessor"]
 

@@ -141,6 +141,10 @@ def test_configure_uses_a_global_sdk_provider_set_by_the_app(tmp_path):
         ({"OTEL_AGENTS_RECENT_EVENTS": "lots"}, "OTEL_AGENTS_RECENT_EVENTS"),
         ({"OTEL_AGENTS_MAX_VALUE_LENGTH": "10"}, "OTEL_AGENTS_MAX_VALUE_LENGTH"),
         ({"OTEL_EXPORTER_OTLP_PROTOCOL": "carrier-pigeon"}, "OTEL_EXPORTER_OTLP_PROTOCOL"),
+        # Checked even with no endpoint set (the OTLP rules then load only to check it).
+        ({"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"),
+        # Checked at once although the roll-up it configures is built with the first batch.
+        ({"OTEL_AGENTS_FOREIGN_SPANS": "genai,langfuse"}, "OTEL_AGENTS_FOREIGN_SPANS"),
     ],
 )
 def test_invalid_configuration_fails_at_configure_time_naming_the_variable(

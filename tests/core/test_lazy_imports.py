@@ -170,6 +170,8 @@ LOADED_WHEN_FIRST_USED = (
     *LOADED_WITH_THE_FIRST_BATCH,
     # The outcome log's paths are strings (pathlib costs ~6 M instructions at start-up).
     "pathlib",
+    # The OTLP rules, while no endpoint and no OTEL_EXPORTER_OTLP_* variable is set.
+    "otel_agents.export.otlp_signals",
 )
 
 
