@@ -41,7 +41,6 @@ from otel_agents.export.recent import RecentEvents
 from otel_agents.export.sampling import wrap_sampler
 from otel_agents.instrument import redaction
 from otel_agents.instrument import threads as _threads
-from otel_agents.semconv import Status
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
@@ -51,6 +50,7 @@ if TYPE_CHECKING:
     from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
     from otel_agents.export.otlp_signals import OtlpTarget
     from otel_agents.export.rollup import RunTree
+    from otel_agents.semconv import Status
 
 _logger = logging.getLogger("otel_agents")
 REDACT_CALLBACK_ENV = "OTEL_AGENTS_REDACT_CALLBACK"

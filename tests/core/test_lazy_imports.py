@@ -172,6 +172,8 @@ LOADED_WHEN_FIRST_USED = (
     "pathlib",
     # The OTLP rules, while no endpoint and no OTEL_EXPORTER_OTLP_* variable is set.
     "otel_agents.export.otlp_signals",
+    # Status, Severity, FeedbackKind: ~0.6 M instructions to create each enum class.
+    "otel_agents._semconv_enums",
 )
 
 
