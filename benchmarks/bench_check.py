@@ -220,12 +220,12 @@ def compare(figures: dict[str, float], baseline: dict[str, Any]) -> list[str]:
     for name, value in figures.items():
         entry = baseline.get("figures", {}).get(name)
         if entry is None:
-            lines.append(f"  {name:28s} {value:8.2f}   (no baseline)")
+            lines.append(f"  {name:32s} {value:8.2f}   (no baseline)")
             continue
         was, margin = float(entry["value"]), float(entry["margin"])
         moved = abs(value - was) > margin
         flag = ("MOVED: worse" if value > was else "MOVED: better") if moved else "ok"
-        lines.append(f"  {name:28s} {value:8.2f}   baseline {was:8.2f} ± {margin:<6g} {flag}")
+        lines.append(f"  {name:32s} {value:8.2f}   baseline {was:8.2f} ± {margin:<6g} {flag}")
     return lines
 
 
