@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint system-deps bench-check clean stack stack-down
 
-$(STAMP): pyproject.toml
+# The editable install compiles otel_agents/events/_speedups.c (hatch_build.py): again
+# whenever it changes.
+$(STAMP): pyproject.toml hatch_build.py otel_agents/events/_speedups.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,spark]'

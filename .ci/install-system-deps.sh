@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# System packages the integration tests need: Prometheus (server + promtool) and
-# Alertmanager (amtool) for the operations tests, Java 17 + Maven to fetch and run the
+# System packages the tests need: a C compiler for the compiled event builder,
+# Prometheus (server + promtool) and Alertmanager (amtool) for the operations tests,
+# Java 17 + Maven to fetch and run the
 # Kafka broker, tmux for the monitor's screen test, Chromium and its driver for the serve
 # page's and the Jaeger trace view's browser tests. Idempotent: installs only what is
 # missing, and refreshes the package index at most once per run.
@@ -12,6 +13,8 @@ command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+# A C compiler: the install compiles the event builder's accelerator (pure Python without).
+command -v cc >/dev/null 2>&1 || need+=(gcc)
 # Browser tests: Debian's Chromium and the chromedriver of the same build, and a font so
 # screenshots show text.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -1,6 +1,7 @@
 """Instructions per call, counted by valgrind: ratios that the machine's load cannot move.
 
     python benchmarks/bench_instructions.py [--calls 2000] [--subjects raw,agent,configure]
+    python benchmarks/bench_instructions.py --subjects raw,kafka --kafka start
 
 CPU-time ratios on a shared 2-core machine swing by ±0.3 from one run to the next (other
 processes take the caches and the cores). Counting the instructions a call executes
@@ -18,13 +19,14 @@ valgrind``); about a minute per subject for 2,000 calls.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,10 @@ SUBJECTS = {
     "raw": "raw OTel (BatchSpanProcessor, no-op exporter)",
     "agent": "@oa.agent (same provider as raw)",
     "configure": "@oa.agent + configure() (default sinks)",
+    "kafka": "@oa.agent + configure() with Kafka (--kafka)",
 }
+#: Where the ``kafka`` subject's broker listens (set from ``--kafka`` for the children).
+KAFKA_ENV = "BENCH_INSTRUCTIONS_KAFKA"
 
 
 def _subject(name: str) -> tuple[Callable[[str], Any], Callable[[], Any]]:
@@ -69,6 +74,12 @@ def _subject(name: str) -> tuple[Callable[[str], Any], Callable[[], Any]]:
         return oa.agent(**options)(plan), provider.force_flush
     if name == "configure":
         telemetry = oa.configure(service_name="bench")
+        return oa.agent(**options)(plan), lambda: telemetry.force_flush(600_000)
+    if name == "kafka":
+        # As users stream to Kafka: the broker instead of the JSON-lines log.
+        telemetry = oa.configure(
+            service_name="bench", outcome_log=None, kafka_bootstrap_servers=os.environ[KAFKA_ENV]
+        )
         return oa.agent(**options)(plan), lambda: telemetry.force_flush(600_000)
     raise SystemExit(f"unknown subject {name!r}; one of {', '.join(SUBJECTS)}")
 
@@ -110,6 +121,23 @@ def instructions(python: str, name: str, calls: int) -> int:
     return int(found.group(1))
 
 
+@contextlib.contextmanager
+def _kafka(bootstrap: str) -> Iterator[str]:
+    """``bootstrap``, or the test harness's broker on 127.0.0.1 while the runs last."""
+    if bootstrap != "start":
+        yield bootstrap
+        return
+    sys.path.insert(0, str(HERE.parent))
+    from tests.kafka.broker import KafkaBroker
+
+    broker = KafkaBroker(Path(tempfile.mkdtemp(prefix="otel-agents-ir-kafka-")) / "kafka")
+    broker.start()
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
 def per_call(python: str, name: str, calls: int) -> float:
     return (instructions(python, name, calls) - instructions(python, name, 0)) / calls
 
@@ -118,6 +146,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--subjects", default=",".join(SUBJECTS))
+    parser.add_argument(
+        "--kafka", help="for the kafka subject: bootstrap servers, or 'start' for the test broker"
+    )
     parser.add_argument("--subject", help=argparse.SUPPRESS)  # the child's role
     args = parser.parse_args()
     if args.subject:
@@ -126,7 +157,12 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind not found (Debian: apt-get install valgrind)")
     names = [name.strip() for name in args.subjects.split(",") if name.strip()]
-    figures = {name: per_call(sys.executable, name, args.calls) for name in names}
+    if "kafka" in names and not args.kafka:
+        raise SystemExit("the kafka subject needs --kafka HOST:PORT (or --kafka start)")
+    with contextlib.ExitStack() as stack:
+        if args.kafka:
+            os.environ[KAFKA_ENV] = stack.enter_context(_kafka(args.kafka))
+        figures = {name: per_call(sys.executable, name, args.calls) for name in names}
     print(f"instructions per call, {args.calls:,} calls after {WARMUP} warm-up calls")
     raw = figures.get("raw")
     for name, value in figures.items():

@@ -36,8 +36,15 @@ def baggage_entries(ctx: context.Context | None = None) -> Mapping[str, object]:
     module = sys.modules.get("opentelemetry.baggage")
     if module is None:
         return _NO_BAGGAGE
-    entries: Mapping[str, object] = module.get_all(ctx)
-    return entries
+    key = getattr(module, "_BAGGAGE_KEY", None)
+    if not isinstance(key, str):
+        entries: Mapping[str, object] = module.get_all(ctx)
+        return entries
+    # The API's get_all wraps the context's dict in a read-only view through three calls
+    # (~1 µs); this runs on the agent's thread at each root call and each span start.
+    # The dict is returned as the read-only Mapping it is typed as.
+    found = (context.get_current() if ctx is None else ctx).get(key)
+    return found if isinstance(found, dict) else _NO_BAGGAGE
 
 
 def global_tracer_provider_is_set() -> bool:

@@ -60,6 +60,7 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("OTEL_AGENTS_EXPORT_INTERVAL_MS", "100", "int", "how often the event worker wakes"),
     EnvVar("OTEL_AGENTS_SINK_QUEUE_SIZE", "16384", "int", "events waiting for each sink"),
     EnvVar("OTEL_AGENTS_SINK_TIMEOUT_MS", "10000", "int", "deadline of a sink call; shutdown"),
+    EnvVar("OTEL_AGENTS_PURE_PYTHON", "false", "bool", "build events in Python, not compiled code"),
     EnvVar("OTEL_AGENTS_PROPAGATE_TO_THREADS", "true", "bool", "context into thread pools"),
     EnvVar(
         "OTEL_AGENTS_HOOK_TIMEOUT_MS",

@@ -12,10 +12,10 @@ EVENT_TYPE_OUTCOME = "outcome"
 EVENT_TYPE_PENDING = "pending"
 
 #: Namespace of the deterministic event ids (uuid5); never change it within v1.
-_EVENT_ID_NAMESPACE = uuid.UUID("6f1e0b9c-2d5a-5b7e-9c3f-0a4d8e2b7c61")
+EVENT_ID_NAMESPACE = uuid.UUID("6f1e0b9c-2d5a-5b7e-9c3f-0a4d8e2b7c61")
 
 
-_NAMESPACE_BYTES = _EVENT_ID_NAMESPACE.bytes
+_NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
 
 
 def event_id_for(trace_id: int, span_id: int, event_type: str = EVENT_TYPE_OUTCOME) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import functools
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from otel_agents import _otel_private, semconv
 from otel_agents.events import schema as schema_files
 from otel_agents.events.jsonsafe import dumps, json_safe, truncate_text
 from otel_agents.ids import (
+    EVENT_ID_NAMESPACE,
     EVENT_TYPE_OUTCOME,
     EVENT_TYPE_PENDING,
     event_id_from_hex,
@@ -262,109 +264,13 @@ class OutcomeEvent:
         reading of the span (roll-up, other libraries' spans, content policy).
         """
         limit = max_value_length
-        data = _TEMPLATE.copy()
-        metadata: dict[str, Any] = {}
-        others: dict[str, Any] = {}
-        # One pass over the attributes, dispatching each known key to its field: this runs
-        # once per event on the export thread, so it is kept to dict lookups. Most known
-        # attributes are strings stored as they are: that case is tested first.
         source = _attributes_of(span, event_type) if attributes is None else attributes
-        str_fields = _STR_FIELDS
-        for key, value in source.items():
-            field = str_fields.get(key)
-            if field is not None and type(value) is str:
-                data[field] = value
-                continue
-            target = _DISPATCH.get(key)
-            if target is None:
-                if key.startswith(_METADATA_PREFIX):
-                    metadata[key[_METADATA_PREFIX_LENGTH:]] = _safe(value, limit)
-                else:
-                    others[key] = _safe(value, limit)
-                continue
-            field, conversion = target
-            if conversion is _AS_STR:
-                data[field] = value if type(value) is str else str(value)
-            elif conversion is _AS_INT:
-                data[field] = value if type(value) is int else _int(value)
-            elif conversion is _AS_FLOAT:
-                data[field] = _float(value)
-            elif conversion is _AS_TEXT:
-                data[field] = _text(value, limit)
-            elif conversion is _AS_TAGS:
-                data[field] = (
-                    [str(tag) for tag in value] if isinstance(value, tuple) else [str(value)]
-                )
-        ctx = span.context
-        parent = span.parent
-        span_name = span.name
-        operation = data["operation"]
-        if operation not in KIND_BY_OPERATION:
-            from_name = semconv.operation_of_span_name(span_name)
-            if from_name is not None:
-                # Evicted or cut by the SDK's attribute limits: the span name still says it.
-                operation = from_name
-                data[_NAME_FIELD_BY_KIND[KIND_BY_OPERATION[operation]]] = span_name.partition(" ")[
-                    2
-                ]
-        operation = operation or OPERATION_INVOKE_AGENT
-        kind = KIND_BY_OPERATION.get(operation, semconv.ActionKind.AGENT)
-        name = data[_NAME_FIELD_BY_KIND[kind]] or span_name
-        if not span_name.endswith(name) and semconv.operation_of_span_name(span_name) is not None:
-            whole = span_name.partition(" ")[2]
-            if len(name) < len(whole):
-                name = whole  # the name attribute was cut by the SDK's value length limit
-        start_ns: int = span.start_time or 0
-        end_ns: int | None = span.end_time if event_type == EVENT_TYPE_OUTCOME else None
-        duration = (end_ns - start_ns) / 1e6 if end_ns else None
-        if event_type == EVENT_TYPE_PENDING:
-            status = _PENDING
-        else:
-            status = data["status"] or _status_from_span(span)
-        if data["severity"] is None:
-            data["severity"] = _SEVERITY_OF_STATUS.get(status, "INFO")
-        input_tokens = data["input_tokens"]
-        output_tokens = data["output_tokens"]
-        if input_tokens is not None or output_tokens is not None:
-            data["total_tokens"] = max(
-                data["total_tokens"] or 0, (input_tokens or 0) + (output_tokens or 0)
-            )
-        span_events = _events_of(span) if events is None else events
-        if span_events:
-            error_message, stack = _exception_details(span_events)
-            if data["error_message"] is None and error_message is not None:
-                data["error_message"] = _text(error_message, limit)
-            data["error_stack_trace"] = _text(stack, limit)
-            data["events"] = [_event(event, limit) for event in span_events]
-        else:
-            data["events"] = []
-        links = _links_of(span)
-        data["links"] = [_link(link) for link in links] if links else []
-        if data["tags"] is None:
-            data["tags"] = []
-        if data["latency_ms"] is None:
-            data["latency_ms"] = duration
-        trace_hex, span_hex = hex_id(ctx.trace_id, 16), hex_id(ctx.span_id, 8)
-        data["event_id"] = event_id_from_hex(trace_hex, span_hex, event_type)
-        data["event_type"] = event_type
-        data["trace_id"] = trace_hex
-        data["span_id"] = span_hex
-        data["parent_span_id"] = hex_id(parent.span_id, 8) if parent is not None else None
-        flags = ctx.trace_flags
-        data["trace_flags"] = _FLAG_VALUES.get(flags) or int(flags)
-        data["kind"] = _KIND_VALUES[kind]
-        data["operation"] = operation
-        data["name"] = name
-        data["span_name"] = span_name
-        data["start_time"] = _rfc3339(start_ns)
-        data["end_time"] = _rfc3339(end_ns) if end_ns else None
-        data["duration_ms"] = duration
-        data["status"] = status
-        data["span_status"] = _STATUS_CODE_NAMES.get(span.status.status_code, "UNSET")
-        data["metadata"] = metadata
-        data["attributes"] = others
-        data["resource"] = _resource(span.resource)
-        return cls(data)
+        if _build_outcome is not None and event_type == EVENT_TYPE_OUTCOME:
+            # The compiled builder makes the same dict for the common case, else None.
+            built = _build_outcome(span, source, events, limit)
+            if built is not None:
+                return cls(built)
+        return cls(_data_of(span, event_type, limit, source, events))
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> OutcomeEvent:
@@ -440,6 +346,114 @@ class OutcomeEvent:
         if max_bytes is None or len(payload) <= max_bytes:
             return payload
         return _shrink(self, max_bytes)
+
+
+def _data_of(
+    span: Any,
+    event_type: str,
+    limit: int,
+    source: Mapping[str, Any],
+    events: Sequence[Any] | None,
+) -> dict[str, Any]:
+    """The ``data`` of a span's event, in Python: the reference for the compiled builder."""
+    data = _TEMPLATE.copy()
+    metadata: dict[str, Any] = {}
+    others: dict[str, Any] = {}
+    # One pass over the attributes, dispatching each known key to its field: this runs
+    # once per event on the export thread, so it is kept to dict lookups. Most known
+    # attributes are strings stored as they are: that case is tested first.
+    str_fields = _STR_FIELDS
+    for key, value in source.items():
+        field = str_fields.get(key)
+        if field is not None and type(value) is str:
+            data[field] = value
+            continue
+        target = _DISPATCH.get(key)
+        if target is None:
+            if key.startswith(_METADATA_PREFIX):
+                metadata[key[_METADATA_PREFIX_LENGTH:]] = _safe(value, limit)
+            else:
+                others[key] = _safe(value, limit)
+            continue
+        field, conversion = target
+        if conversion is _AS_STR:
+            data[field] = value if type(value) is str else str(value)
+        elif conversion is _AS_INT:
+            data[field] = value if type(value) is int else _int(value)
+        elif conversion is _AS_FLOAT:
+            data[field] = _float(value)
+        elif conversion is _AS_TEXT:
+            data[field] = _text(value, limit)
+        elif conversion is _AS_TAGS:
+            data[field] = [str(tag) for tag in value] if isinstance(value, tuple) else [str(value)]
+    ctx = span.context
+    parent = span.parent
+    span_name = span.name
+    operation = data["operation"]
+    if operation not in KIND_BY_OPERATION:
+        from_name = semconv.operation_of_span_name(span_name)
+        if from_name is not None:
+            # Evicted or cut by the SDK's attribute limits: the span name still says it.
+            operation = from_name
+            data[_NAME_FIELD_BY_KIND[KIND_BY_OPERATION[operation]]] = span_name.partition(" ")[2]
+    operation = operation or OPERATION_INVOKE_AGENT
+    kind = KIND_BY_OPERATION.get(operation, semconv.ActionKind.AGENT)
+    name = data[_NAME_FIELD_BY_KIND[kind]] or span_name
+    if not span_name.endswith(name) and semconv.operation_of_span_name(span_name) is not None:
+        whole = span_name.partition(" ")[2]
+        if len(name) < len(whole):
+            name = whole  # the name attribute was cut by the SDK's value length limit
+    start_ns: int = span.start_time or 0
+    end_ns: int | None = span.end_time if event_type == EVENT_TYPE_OUTCOME else None
+    duration = (end_ns - start_ns) / 1e6 if end_ns else None
+    if event_type == EVENT_TYPE_PENDING:
+        status = _PENDING
+    else:
+        status = data["status"] or _status_from_span(span)
+    if data["severity"] is None:
+        data["severity"] = _SEVERITY_OF_STATUS.get(status, "INFO")
+    input_tokens = data["input_tokens"]
+    output_tokens = data["output_tokens"]
+    if input_tokens is not None or output_tokens is not None:
+        data["total_tokens"] = max(
+            data["total_tokens"] or 0, (input_tokens or 0) + (output_tokens or 0)
+        )
+    span_events = _events_of(span) if events is None else events
+    if span_events:
+        error_message, stack = _exception_details(span_events)
+        if data["error_message"] is None and error_message is not None:
+            data["error_message"] = _text(error_message, limit)
+        data["error_stack_trace"] = _text(stack, limit)
+        data["events"] = [_event(event, limit) for event in span_events]
+    else:
+        data["events"] = []
+    links = _links_of(span)
+    data["links"] = [_link(link) for link in links] if links else []
+    if data["tags"] is None:
+        data["tags"] = []
+    if data["latency_ms"] is None:
+        data["latency_ms"] = duration
+    trace_hex, span_hex = hex_id(ctx.trace_id, 16), hex_id(ctx.span_id, 8)
+    data["event_id"] = event_id_from_hex(trace_hex, span_hex, event_type)
+    data["event_type"] = event_type
+    data["trace_id"] = trace_hex
+    data["span_id"] = span_hex
+    data["parent_span_id"] = hex_id(parent.span_id, 8) if parent is not None else None
+    flags = ctx.trace_flags
+    data["trace_flags"] = _FLAG_VALUES.get(flags) or int(flags)
+    data["kind"] = _KIND_VALUES[kind]
+    data["operation"] = operation
+    data["name"] = name
+    data["span_name"] = span_name
+    data["start_time"] = _rfc3339(start_ns)
+    data["end_time"] = _rfc3339(end_ns) if end_ns else None
+    data["duration_ms"] = duration
+    data["status"] = status
+    data["span_status"] = _STATUS_CODE_NAMES.get(span.status.status_code, "UNSET")
+    data["metadata"] = metadata
+    data["attributes"] = others
+    data["resource"] = _resource(span.resource)
+    return data
 
 
 _FLAGS_HEX = [f"{flags:02x}" for flags in range(256)]
@@ -726,6 +740,39 @@ def _float(value: Any) -> float | None:
         return None
     number = float(value)
     return number if number == number and number not in (float("inf"), float("-inf")) else None
+
+
+def _load_build_outcome() -> Any:
+    """The compiled builder (``_speedups.c``), configured with this module's tables; None
+    when it was not built (no C compiler at install) or ``OTEL_AGENTS_PURE_PYTHON`` is set."""
+    if os.environ.get("OTEL_AGENTS_PURE_PYTHON", "").strip().lower() in ("1", "true", "yes", "on"):
+        return None
+    try:
+        from otel_agents.events import _speedups
+    except ImportError:
+        return None
+    operations = {
+        operation: (_NAME_FIELD_BY_KIND[kind], _KIND_VALUES[kind])
+        for operation, kind in KIND_BY_OPERATION.items()
+    }
+    _speedups.configure(
+        _TEMPLATE,
+        _STR_FIELDS,
+        _DISPATCH,
+        _METADATA_PREFIX,
+        operations,
+        _SEVERITY_OF_STATUS,
+        _STATUS_CODE_NAMES,
+        _RESOURCE_CACHE,
+        _resource,
+        EVENT_TYPE_OUTCOME,
+        EVENT_ID_NAMESPACE.bytes,
+    )
+    return _speedups.build_outcome
+
+
+#: The compiled builder of most events, or None (then ``from_span`` builds them all).
+_build_outcome = _load_build_outcome()
 
 
 def events_from_spans(spans: Sequence[Any]) -> list[OutcomeEvent]:

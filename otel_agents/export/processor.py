@@ -50,10 +50,14 @@ __all__ = ["OutcomeSink", "OutcomeSpanProcessor"]
 
 _logger = logging.getLogger("otel_agents")
 # A waiting thread gets the GIL only after the switch interval (5 ms) unless the holder
-# releases it: offering it every few events (~0.5 ms of work) keeps an agent thread's
-# wait short while the worker converts a batch.
-_EVENTS_PER_GIL_TURN = 64
+# releases it. The worker offers it after each turn of ~1 ms building a batch (the clock
+# read every few spans): an agent thread waits about that long at most, and the worker's
+# work is not cut into more pieces than that (each hand-off costs both threads a
+# context switch and their caches).
+_SPANS_PER_CLOCK_READ = 16
+_GIL_TURN_S = 0.001
 _offer_gil = functools.partial(time.sleep, 0)
+_clock = time.perf_counter
 _OPERATION = semconv.GEN_AI_OPERATION_NAME
 _OUTCOME_OPERATIONS = semconv.OUTCOME_OPERATIONS
 _SCOPE = semconv.INSTRUMENTATION_SCOPE
@@ -328,6 +332,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         queue = self._queue
         batch: list[OutcomeEvent] = []
         limit = self._max_value_length
+        turn_ends = _clock() + _GIL_TURN_S
         while queue and len(batch) < self._max_batch_size:
             span = queue.popleft()
             try:
@@ -335,8 +340,9 @@ class OutcomeSpanProcessor(SpanProcessor):
             except Exception:
                 self.failed += 1
                 _logger.exception("otel-agents: could not build an OutcomeEvent from %s", span.name)
-            if not len(batch) % _EVENTS_PER_GIL_TURN:
+            if not len(batch) % _SPANS_PER_CLOCK_READ and _clock() >= turn_ends:
                 _offer_gil()
+                turn_ends = _clock() + _GIL_TURN_S
         if not batch:
             return
         self.processed += len(batch)
@@ -346,6 +352,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         queue = self._queue
         batch: list[OutcomeEvent] = []
         taken = 0
+        turn_ends = _clock() + _GIL_TURN_S
         while queue and taken < self._max_batch_size:
             span = queue.popleft()
             taken += 1
@@ -359,8 +366,9 @@ class OutcomeSpanProcessor(SpanProcessor):
             # is freed as it goes, so fewer objects pile up for the garbage collector.
             if ready:
                 self._build_events(ready, batch)
-            if not taken % _EVENTS_PER_GIL_TURN:
+            if not taken % _SPANS_PER_CLOCK_READ and _clock() >= turn_ends:
                 _offer_gil()
+                turn_ends = _clock() + _GIL_TURN_S
         now = time.monotonic()
         if now >= self._next_expiry or self._shutdown:
             self._next_expiry = now + 1.0

@@ -215,3 +215,16 @@ def test_baggage_entries_reads_baggage_and_needs_no_import_before_any_exists() -
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "{} False {'session.id': 's-1'}"
+
+
+def test_baggage_entries_are_what_the_api_reads_in_any_context() -> None:
+    from opentelemetry import baggage, context
+
+    with_two = baggage.set_baggage("user.id", "u-1", baggage.set_baggage("session.id", "s-1"))
+    for ctx in (context.Context(), with_two, context.set_value("other", 1, with_two)):
+        assert dict(_otel_private.baggage_entries(ctx)) == dict(baggage.get_all(ctx))
+    token = context.attach(with_two)
+    try:
+        assert dict(_otel_private.baggage_entries()) == {"session.id": "s-1", "user.id": "u-1"}
+    finally:
+        context.detach(token)

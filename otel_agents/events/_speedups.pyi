@@ -1,0 +1,16 @@
+from typing import Any
+
+def configure(
+    template: dict[str, Any],
+    str_fields: dict[str, str],
+    dispatch: dict[str, tuple[str, int]],
+    metadata_prefix: str,
+    operations: dict[str, tuple[str, str]],
+    severity_of_status: dict[str, str],
+    status_code_names: dict[Any, str],
+    resource_cache: dict[int, tuple[Any, dict[str, Any]]],
+    resource_of: Any,
+    event_type: str,
+    namespace: bytes,
+) -> None: ...
+def build_outcome(span: Any, attributes: Any, events: Any, limit: int) -> dict[str, Any] | None: ...

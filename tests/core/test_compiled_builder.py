@@ -1,0 +1,189 @@
+"""The compiled event builder (``otel_agents/events/_speedups.c``): present on CI, used for
+the common case, identical to the Python builder, and safe with anything it is given.
+
+Every event any test builds is compared with the Python builder's by the autouse plugin
+``tests/plugins/compiled_builder.py``; these tests make sure both paths are exercised with
+awkward values, and that the C code neither leaks nor raises.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import types
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import otel_agents as oa
+from otel_agents.events import outcome
+from otel_agents.ids import EVENT_ID_NAMESPACE
+from tests.plugins.compiled_builder import BuilderCheck, compiled_builder_expected
+
+
+@pytest.fixture
+def compiled(builder_check: BuilderCheck | None) -> BuilderCheck:
+    if builder_check is None:
+        if compiled_builder_expected():
+            pytest.fail("the compiled builder was not built (is a C compiler installed?)")
+        pytest.skip("no compiled builder here: the package was installed without a C compiler")
+    return builder_check
+
+
+def test_ci_installs_the_compiled_builder() -> None:
+    if not compiled_builder_expected():
+        pytest.skip("only CI promises a C compiler")
+    assert outcome._build_outcome is not None
+
+
+def test_awkward_values_build_the_same_events_both_ways(traced, compiled) -> None:
+    long_text = "é" * 5000  # over OTEL_AGENTS_MAX_VALUE_LENGTH (4096): cut by Python
+
+    @oa.tool(name="lookup", capture_content=True)
+    def lookup(query: str) -> str:
+        oa.record(tool_call_id="call-7", quality_score=1, confidence_score=math.nan)
+        return query.upper()
+
+    @oa.agent(agent_id="a-1", version="3", model="gpt-4o-mini", provider="openai")
+    def planner(task: str) -> str:
+        oa.record(
+            input_tokens=120,
+            output_tokens=30,
+            total_tokens=10,  # below input + output: raised to their sum
+            cost_usd=0.002,
+            reward=-1,
+            retry_count=2,
+            tags=["nightly", "ünïcode"],
+            metadata={
+                "text": "plain",
+                "count": 3,
+                "ratio": 0.25,
+                "flag": True,
+                "nan": math.nan,
+                "nested": {"a": [1, 2]},
+                "long": long_text,
+            },
+        )
+        return lookup(task)
+
+    @oa.agent(name="только-имя")
+    def bare() -> None:
+        oa.record(input_tokens=5)
+
+    @oa.agent
+    def failing() -> None:
+        raise ValueError("boom")
+
+    with oa.workflow("nightly-run", correlation_id="corr-1"):
+        planner("find")
+        bare()
+        with pytest.raises(ValueError):
+            failing()
+    events = traced.events()
+    assert {event.name for event in events} >= {"lookup", "planner", "только-имя", "failing"}
+    # Both paths ran: the plugin compared every event the compiled builder made.
+    assert compiled.built >= 3, (compiled.built, compiled.declined)
+    assert compiled.declined >= 1  # the failure's exception event, the cut metadata value
+
+
+def test_event_ids_are_uuid5_of_the_ids(traced, compiled) -> None:
+    @oa.agent
+    def step() -> None:
+        return None
+
+    for _ in range(300):
+        step()
+    events = traced.events()
+    assert len(events) == 300 and compiled.built >= 300
+    for event in events:
+        name = f"{event.trace_id}-{event.span_id}-outcome"
+        assert event.event_id == str(uuid.uuid5(EVENT_ID_NAMESPACE, name))
+
+
+def _finished_span() -> Any:
+    """A finished SDK span shaped as ``@oa.agent(name="leak-check")`` makes it."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    attributes = {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.agent.name": "leak-check",
+        "gen_ai.request.model": "m",
+        "agent.outcome.status": "SUCCESS",
+    }
+    provider.get_tracer("otel_agents").start_span(
+        "invoke_agent leak-check", attributes=attributes
+    ).end()
+    (span,) = exporter.get_finished_spans()
+    return span
+
+
+def test_it_declines_what_it_does_not_know_and_never_raises(compiled) -> None:
+    build = compiled.compiled
+    span = _finished_span()
+    attributes = dict(span.attributes)
+    assert build(span, attributes, None, 8192) is not None
+    odd_spans = [
+        object(),
+        None,
+        types.SimpleNamespace(_name=5, _context=None),
+        types.SimpleNamespace(**{**vars(span), "_end_time": None}),  # still running
+        types.SimpleNamespace(**{**vars(span), "_context": (-1, 2, False, 1)}),
+        types.SimpleNamespace(**{**vars(span), "_context": (2**130, 2, False, 1)}),
+        types.SimpleNamespace(**{**vars(span), "_start_time": -5}),
+        types.SimpleNamespace(**{**vars(span), "_status": None}),
+    ]
+    for odd in odd_spans:
+        assert build(odd, attributes, None, 8192) is None
+    assert build(span, types.MappingProxyType(attributes), None, 8192) is None
+    assert build(span, {**attributes, 7: "not a str key"}, None, 8192) is None
+    assert build(span, {**attributes, "gen_ai.operation.name": "chat"}, None, 8192) is None
+    assert build(span, attributes, [object()], 8192) is None  # span events: Python's job
+    assert build(span, attributes, None, "8192") is None
+    assert build(span, attributes, None, 2**70) is None
+
+
+def test_it_holds_no_reference_it_does_not_own(compiled) -> None:
+    build = compiled.compiled
+    span = _finished_span()
+    attributes = {**span.attributes, "agent.metadata.k": "v", "custom": 1.5}
+    watched = [span, vars(span), span.name, span.context, span.resource, *attributes.values()]
+    build(span, attributes, None, 8192)  # the first one caches the converted resource
+    before = [sys.getrefcount(item) for item in watched]
+    for _ in range(5000):
+        assert build(span, attributes, None, 8192) is not None
+        assert build(span, attributes, [1], 8192) is None
+    after = [sys.getrefcount(item) for item in watched]
+    assert after == before
+
+
+def test_the_pure_python_switch_turns_it_off() -> None:
+    code = "from otel_agents.events import outcome; print(outcome._build_outcome is None)"
+    env = {**os.environ, "OTEL_AGENTS_PURE_PYTHON": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "True"
+
+
+def test_the_installed_module_is_built_from_the_current_source() -> None:
+    # An editable install compiles the C file once: after an edit, install again
+    # (``make`` does it when the file changed).
+    if outcome._build_outcome is None:
+        pytest.skip("no compiled builder here")
+    from otel_agents.events import _speedups
+
+    source = Path(outcome.__file__).with_name("_speedups.c")
+    if not source.exists():
+        pytest.skip("installed from a wheel: no source beside it")
+    assert Path(_speedups.__file__).stat().st_mtime >= source.stat().st_mtime, (
+        "otel_agents/events/_speedups.c changed after it was compiled: "
+        "run `pip install -e .` (or `make lint`) again"
+    )

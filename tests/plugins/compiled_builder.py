@@ -1,0 +1,69 @@
+"""Every event the compiled builder makes in any test is also built in Python and compared.
+
+``otel_agents/events/_speedups.c`` must make exactly the ``data`` that the Python code in
+``otel_agents/events/outcome.py`` makes (same fields, types, order and JSON bytes), or
+decline with None. This plugin wraps it for every test, so the whole suite's events, from
+the decorators, other libraries' spans, roll-ups, Kafka and the frameworks, check it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from otel_agents.events import outcome
+from otel_agents.events.jsonsafe import dumps
+from otel_agents.ids import EVENT_TYPE_OUTCOME
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+class BuilderCheck:
+    """Counts what the compiled builder made and declined, and every difference found."""
+
+    def __init__(self, compiled: Any) -> None:
+        self.compiled = compiled
+        self.built = 0
+        self.declined = 0
+        self.differences: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, span: Any, attributes: Any, events: Any, limit: int) -> Any:
+        built = self.compiled(span, attributes, events, limit)
+        if built is None:
+            with self._lock:
+                self.declined += 1
+            return None
+        expected = outcome._data_of(span, EVENT_TYPE_OUTCOME, limit, attributes, events)
+        # The sinks' encoder (it repairs lone surrogates and huge ints, as the sinks see them).
+        same = dumps(built) == dumps(expected) and built == expected
+        with self._lock:
+            self.built += 1
+            if not same:
+                self.differences.append(
+                    f"span {getattr(span, 'name', span)!r}:\n  compiled {built!r}\n"
+                    f"  python   {expected!r}"
+                )
+        return built
+
+
+def compiled_builder_expected() -> bool:
+    """CI must have the compiled builder (a C compiler is there); elsewhere it may lack one."""
+    pure = os.environ.get("OTEL_AGENTS_PURE_PYTHON", "").strip().lower() in _TRUE
+    return bool(os.environ.get("CI")) and not pure
+
+
+@pytest.fixture(autouse=True)
+def builder_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[BuilderCheck | None]:
+    compiled = outcome._build_outcome
+    if compiled is None:
+        yield None
+        return
+    check = BuilderCheck(compiled)
+    monkeypatch.setattr(outcome, "_build_outcome", check)
+    yield check
+    assert not check.differences, "\n".join(check.differences[:3])
