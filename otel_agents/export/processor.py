@@ -428,10 +428,20 @@ class OutcomeSpanProcessor(SpanProcessor):
             try:
                 self._tree = build()
             except Exception:
-                # Outcomes of our own spans still flow; other libraries' spans are not read.
+                # Outcomes still flow; other libraries' spans are not read (on_end queues
+                # no more of them, and those queued for the tree are let go).
                 self._tree = None
+                self._let_go_of_non_outcome_spans()
                 _logger.exception("otel-agents: could not set up the roll-up of other spans")
         self._prepared = True
+
+    def _let_go_of_non_outcome_spans(self) -> None:
+        queue = self._queue
+        for _ in range(len(queue)):  # those queued so far (on_end now queues outcomes only)
+            span = queue.popleft()
+            attributes = span.attributes
+            if (attributes and attributes.get(_OPERATION) in _OUTCOME_OPERATIONS) or _is_ours(span):
+                queue.append(span)
 
     def _to_sinks(self, batch: list[OutcomeEvent]) -> None:
         # Under the suppress key: an inline sink's instrumented client must not trace the

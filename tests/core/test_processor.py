@@ -90,3 +90,34 @@ def test_shutdown_before_any_batch_builds_nothing(tmp_path):
     processor = OutcomeSpanProcessor([], run_tree=build)
     processor.shutdown()
     assert calls == [] and processor.rollup_stats()["rollup_pending"] == 0
+
+
+def test_a_tree_that_cannot_be_built_leaves_the_outcomes_and_lets_other_spans_go(tmp_path):
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from otel_agents.export.processor import OutcomeSpanProcessor
+    from otel_agents.export.recent import RecentEvents
+    from otel_agents.export.rollup import RunTree
+
+    def build() -> RunTree:
+        raise ImportError("a broken install")
+
+    recent = RecentEvents()
+    processor = OutcomeSpanProcessor([recent], run_tree=build)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    try:
+        tracer = provider.get_tracer("some.framework")
+        agent = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "a"}
+        llm = {"gen_ai.request.model": "m"}
+        with (
+            tracer.start_as_current_span("invoke_agent a", attributes=agent),
+            tracer.start_as_current_span("llm", attributes=llm),
+        ):
+            pass
+        assert processor.force_flush()
+        # The LLM span was queued for the tree: not made into an event of its own.
+        assert [event.name for event in recent.query()] == ["a"]
+        assert processor.rollup_stats() == {}
+    finally:
+        provider.shutdown()
