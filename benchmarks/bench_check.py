@@ -12,8 +12,11 @@ Measures, briefly (a minute or two on a shared machine):
   auto target CPU ms of the flag with its target module imported, above the SDK's own
               set-up (provider, resource, batch processor) and the same import
 With ``--instructions`` (needs valgrind; ~6 minutes more) also, in instructions counted by
-valgrind, which the machine's load cannot move (margin 0.05):
-  decorator_ir / configure_ir   the same two ratios, from ``bench_instructions.py``
+valgrind, which the machine's load cannot move:
+  decorator_ir / configure_ir   the same two ratios, from ``bench_instructions.py`` (margin
+                                0.05)
+  auto_target_mir               millions of instructions of the auto target command above
+                                the SDK set-up command (margin 1)
 and prints each next to its committed figure, flagging those that moved by more than the
 figure's noise margin. Not a test: it always exits 0 unless it could not measure.
 ``--update`` writes the new figures as the baseline (commit it with the change that
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -166,6 +170,41 @@ def instruction_ratios(python: str, calls: int = 2000) -> dict[str, float]:
     }
 
 
+def startup_instructions(
+    python: str, names: tuple[str, ...] = ("sdk_setup", "auto_target")
+) -> dict[str, float]:
+    """Millions of instructions (valgrind's cachegrind, no cache simulation) per command:
+    the start-up cost that the machine's load cannot move. One fixed hash seed, so the
+    same code gives the same count (random seeds move a start-up by ~0.5 M)."""
+    compile_package(python)
+    counts: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="otel-agents-startup-ir-") as scratch:
+        cwd = Path(scratch)
+        (cwd / "bench_agents.py").write_text(_AGENTS_MODULE)
+        for name in names:
+            args, extra = STARTUP_COMMANDS[name]
+            proc = subprocess.run(
+                [
+                    "valgrind",
+                    "--tool=cachegrind",
+                    "--cache-sim=no",
+                    "--cachegrind-out-file=/dev/null",
+                    python,
+                    *args,
+                ],
+                env={**_clean_env(extra), "PYTHONHASHSEED": "0"},
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            found = re.search(r"I\s+refs:\s+([\d,]+)", proc.stderr)
+            if found is None:
+                raise SystemExit(f"no instruction count from valgrind:\n{proc.stderr[-2000:]}")
+            counts[name] = int(found.group(1).replace(",", "")) / 1e6
+    return counts
+
+
 def measure(python: str, calls: int, repeats: int, runs: int) -> dict[str, float]:
     figures = decorator_ratios(python, calls, repeats)
     cpu = startup(runs, python)
@@ -181,12 +220,12 @@ def compare(figures: dict[str, float], baseline: dict[str, Any]) -> list[str]:
     for name, value in figures.items():
         entry = baseline.get("figures", {}).get(name)
         if entry is None:
-            lines.append(f"  {name:28s} {value:8.2f}   (no baseline)")
+            lines.append(f"  {name:32s} {value:8.2f}   (no baseline)")
             continue
         was, margin = float(entry["value"]), float(entry["margin"])
         moved = abs(value - was) > margin
         flag = ("MOVED: worse" if value > was else "MOVED: better") if moved else "ok"
-        lines.append(f"  {name:28s} {value:8.2f}   baseline {was:8.2f} ± {margin:<6g} {flag}")
+        lines.append(f"  {name:32s} {value:8.2f}   baseline {was:8.2f} ± {margin:<6g} {flag}")
     return lines
 
 
@@ -204,6 +243,8 @@ def main() -> None:
     figures = measure(args.python, args.calls, args.repeats, args.runs)
     if args.instructions:
         figures.update(instruction_ratios(args.python))
+        counts = startup_instructions(args.python)
+        figures["auto_target_mir_above_sdk_setup"] = counts["auto_target"] - counts["sdk_setup"]
     baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
     print(f"load average {os.getloadavg()[0]:.1f}; ratios are process CPU, paired, incl. flush")
     print("\n".join(compare(figures, baseline)))
@@ -222,6 +263,8 @@ def _default_margin(name: str) -> float:
     # by up to 0.5 in a paired CPU ratio and ~20 ms in a start-up median of 9 runs.
     if name.endswith("_ir_ratio"):
         return 0.05  # instruction counts repeat to within ~3 % whatever the load
+    if "_mir_" in name:
+        return 1.0  # millions of instructions of a start-up, with one fixed hash seed
     return 0.3 if name.endswith("ratio") else 25.0
 
 

@@ -8,8 +8,9 @@ oa.configure(service_name="support-bot")
 def planner(task: str) -> dict: ...
 
 Public names load on first use (PEP 562): ``import otel_agents`` brings in only the
-conventions and errors; ``oa.agent`` loads the decorators, ``oa.configure`` the SDK and
-exporters, never Kafka or rich until asked for. The auto-instrumentation start-up imports
+conventions and errors (``Status`` and ``Severity`` are created on first read); ``oa.agent``
+loads the decorators, ``oa.configure`` the SDK and exporters, never Kafka or rich until
+asked for. The auto-instrumentation start-up imports
 modules of this package, so whatever is imported here, every flagged process pays.
 """
 
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from otel_agents._lazy import lazy_attributes
 from otel_agents.errors import ConfigurationError
-from otel_agents.semconv import ActionKind, Severity, Status
+from otel_agents.semconv import ActionKind
 from otel_agents.version import __version__
 
 if TYPE_CHECKING:
@@ -45,8 +46,11 @@ if TYPE_CHECKING:
     from otel_agents.instrument.recording import current_event_id, evaluation, record, thought
     from otel_agents.instrument.session import session, user
     from otel_agents.instrument.workflow import correlate, workflow
+    from otel_agents.semconv import Severity, Status
 
 _LAZY = {
+    "Severity": "otel_agents.semconv",
+    "Status": "otel_agents.semconv",
     "agent": "otel_agents.instrument.decorators",
     "tool": "otel_agents.instrument.decorators",
     "ActionCall": "otel_agents.instrument.hooks",

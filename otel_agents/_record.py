@@ -13,9 +13,12 @@ interpreter start). These records give the same value behaviour (equality, hash,
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-_R = TypeVar("_R", bound="FrozenRecord")
+if TYPE_CHECKING:  # annotations only: a TypeVar with a bound costs a compile at start-up
+    from typing import TypeVar
+
+    _R = TypeVar("_R", bound="FrozenRecord")
 
 
 class FrozenRecord:

@@ -62,10 +62,7 @@ class Runtime:
 
     def use_tracer_provider(self, provider: trace.TracerProvider | None) -> None:
         """Send spans to ``provider`` (None: whatever the global provider is, now or later)."""
-        if provider is None:
-            self.tracer = trace.get_tracer(semconv.INSTRUMENTATION_SCOPE, _VERSION)
-        else:
-            self.tracer = provider.get_tracer(semconv.INSTRUMENTATION_SCOPE, _VERSION)
+        self.tracer = _TracerOnFirstSpan(self, provider)
         self._follows_global = provider is None
         self._update_bypass()
 
@@ -90,6 +87,36 @@ class Runtime:
             exc,
             exc_info=exc,
         )
+
+
+class _TracerOnFirstSpan(trace.Tracer):
+    """``provider``'s tracer (None: the global one's), got with the first span rather than
+    at ``configure()`` or ``shutdown()``.
+
+    The SDK's ``get_tracer`` costs ~1 M instructions (it installs a warnings filter, two
+    regular expressions), which an auto-instrumented process that never calls an agent
+    should not pay. The first span puts the real tracer in ``Runtime.tracer``, so every
+    later call goes to it directly.
+    """
+
+    def __init__(self, runtime: Runtime, provider: trace.TracerProvider | None) -> None:
+        self._runtime = runtime
+        self._provider = provider
+
+    def _tracer(self) -> trace.Tracer:
+        if self._provider is None:  # the global provider, or a proxy following it
+            tracer = trace.get_tracer(semconv.INSTRUMENTATION_SCOPE, _VERSION)
+        else:
+            tracer = self._provider.get_tracer(semconv.INSTRUMENTATION_SCOPE, _VERSION)
+        if self._runtime.tracer is self:  # not replaced meanwhile (shutdown, a new provider)
+            self._runtime.tracer = tracer
+        return tracer
+
+    def start_span(self, *args: Any, **kwargs: Any) -> trace.Span:
+        return self._tracer().start_span(*args, **kwargs)
+
+    def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
+        return self._tracer().start_as_current_span(*args, **kwargs)
 
 
 RUNTIME = Runtime()

@@ -13,13 +13,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from otel_agents._record import FrozenRecord
 from otel_agents.errors import ConfigurationError
 
-DEFAULT_OUTCOME_LOG = Path(".otel-agents") / "outcomes.jsonl"
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    #: ``DEFAULT_OUTCOME_LOG_PATH`` as a ``Path`` (made on first read).
+    DEFAULT_OUTCOME_LOG: Path
+
+#: The outcome log when none is set, relative to the working directory. A string: the
+#: auto-instrumentation start-up reads it, and ``pathlib`` costs ~6 M instructions there.
+DEFAULT_OUTCOME_LOG_PATH = os.path.join(".otel-agents", "outcomes.jsonl")
+#: A JSON price table over the shipped one (``otel_agents.export.prices``).
+PRICES_ENV = "OTEL_AGENTS_PRICES"
 HOOK_TIMEOUT_ENV = "OTEL_AGENTS_HOOK_TIMEOUT_MS"
 DEFAULT_HOOK_TIMEOUT_MS = 1000
 
@@ -150,7 +159,7 @@ class Settings(FrozenRecord):
 
     __slots__ = tuple(field.name for field in SETTINGS_FIELDS)
     service_name: str | None
-    outcome_log: Path | None
+    outcome_log: str | None  # a file system path, as given (``os.fspath`` of a PathLike)
     outcome_log_max_bytes: int
     outcome_log_keep: int
     recent_events_size: int
@@ -249,7 +258,7 @@ def _parse(field: SettingField, raw: str) -> Any:
                 f"env {field.env}={raw!r} is not a whole number: set it to e.g. {field.default}"
             ) from None
     if field.kind == "path":
-        return Path(raw)
+        return raw
     return raw.strip()
 
 
@@ -265,3 +274,12 @@ def hook_timeout_ms_or_default() -> int:
     except ValueError:
         return DEFAULT_HOOK_TIMEOUT_MS
     return value if value >= 1 else DEFAULT_HOOK_TIMEOUT_MS
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: the Path constant for the CLI and older callers, without pathlib at start-up.
+    if name == "DEFAULT_OUTCOME_LOG":
+        from pathlib import Path
+
+        return Path(DEFAULT_OUTCOME_LOG_PATH)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

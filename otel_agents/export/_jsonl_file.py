@@ -14,7 +14,6 @@ import logging
 import os
 import threading
 import weakref
-from pathlib import Path
 from typing import IO
 
 _logger = logging.getLogger("otel_agents")
@@ -23,14 +22,20 @@ _logger = logging.getLogger("otel_agents")
 class JsonLinesFile:
     """Thread-safe appender of newline-terminated records.
 
-    log = JsonLinesFile(Path(".otel-agents/outcomes.jsonl"), "outcome log")
+    log = JsonLinesFile(".otel-agents/outcomes.jsonl", "outcome log")
     log.append(b'{"a":1}\\n', records=1)
     """
 
     def __init__(
-        self, path: Path, what: str, max_bytes: int = 100 * 1024 * 1024, keep: int = 1
+        self,
+        path: str | os.PathLike[str],
+        what: str,
+        max_bytes: int = 100 * 1024 * 1024,
+        keep: int = 1,
     ) -> None:
-        self.path = path
+        # A string, not a Path: the outcome log is made at start-up, where pathlib costs
+        # ~6 M instructions.
+        self.path = os.fspath(path)
         self._what = what
         self._max_bytes = max_bytes
         self._keep = max(1, keep)
@@ -69,7 +74,9 @@ class JsonLinesFile:
             done = 0
             try:
                 if self._file is None:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    folder = os.path.dirname(self.path)
+                    if folder:
+                        os.makedirs(folder, exist_ok=True)
                     self._file = open(self.path, "ab", buffering=0)  # noqa: SIM115 - kept open
                     if self._failing:
                         # Only after our own failed write: another process's write in
@@ -139,8 +146,8 @@ class JsonLinesFile:
         for n in range(self._keep, 0, -1):
             older = self._rotated(n)
             if n == self._keep:
-                if older.exists():
-                    older.unlink()
+                if os.path.exists(older):
+                    os.unlink(older)
                     gone = self._records_in[n] if n < len(self._records_in) else 0
                     self.rotated_away += gone
                     if self.rotated_away == gone and gone:
@@ -154,14 +161,14 @@ class JsonLinesFile:
                             self._max_bytes,
                         )
                 continue
-            if older.exists():
+            if os.path.exists(older):
                 os.replace(older, self._rotated(n + 1))
         os.replace(self.path, self._rotated(1))
         self._records_in = [0, *self._records_in][: self._keep + 1]
         self.rotations += 1
 
-    def _rotated(self, n: int) -> Path:
-        return self.path.with_name(f"{self.path.name}.{n}")
+    def _rotated(self, n: int) -> str:
+        return f"{self.path}.{n}"
 
     def flush(self) -> None:
         with self._lock:

@@ -9,13 +9,13 @@ configured), optionally OTLP, and flushes everything at interpreter exit.
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -26,29 +26,31 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from otel_agents import _otel_private
 from otel_agents._state import RUNTIME
-from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings, hook_timeout_ms_or_default
+from otel_agents.env import (
+    DEFAULT_OUTCOME_LOG_PATH,
+    PRICES_ENV,
+    Settings,
+    hook_timeout_ms_or_default,
+)
 from otel_agents.errors import ConfigurationError
-from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.export import _exit_flush
-from otel_agents.export.foreign import ForeignSpans
-from otel_agents.export.foreign.content import ContentPolicy
 from otel_agents.export.jsonl import JsonLinesOutcomeLog
 from otel_agents.export.metrics import OutcomeMetrics
-from otel_agents.export.otlp_signals import OtlpTarget, otlp_target
-from otel_agents.export.prices import PriceTable
 from otel_agents.export.processor import OutcomeSink, OutcomeSpanProcessor
 from otel_agents.export.recent import RecentEvents
-from otel_agents.export.rollup import RunTree
 from otel_agents.export.sampling import wrap_sampler
 from otel_agents.instrument import redaction
 from otel_agents.instrument import threads as _threads
-from otel_agents.semconv import Status
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
     from opentelemetry.sdk.metrics.export import MetricExporter
 
+    from otel_agents.events.outcome import OutcomeEvent
     from otel_agents.export.kafka.exporter import KafkaOutcomeExporter
+    from otel_agents.export.otlp_signals import OtlpTarget
+    from otel_agents.export.rollup import RunTree
+    from otel_agents.semconv import Status
 
 _logger = logging.getLogger("otel_agents")
 REDACT_CALLBACK_ENV = "OTEL_AGENTS_REDACT_CALLBACK"
@@ -161,7 +163,7 @@ def configure(
     service_name: str | None = None,
     *,
     tracer_provider: TracerProvider | None = None,
-    outcome_log: str | Path | None = None,
+    outcome_log: str | os.PathLike[str] | None = None,
     recent_events_size: int | None = None,
     capture_content: bool | None = None,
     max_value_length: int | None = None,
@@ -175,12 +177,12 @@ def configure(
     emit_pending: bool | None = None,
     hook_timeout_ms: int | None = None,
     kafka_producer_config: Mapping[str, Any] | None = None,
-    spool_dir: str | Path | None = None,
+    spool_dir: str | os.PathLike[str] | None = None,
     critical_exceptions: Iterable[type[BaseException]] = (),
     sinks: Iterable[OutcomeSink] = (),
     resource_attributes: Mapping[str, Any] | None = None,
     foreign_spans: str | None = None,
-    prices: Mapping[str, Mapping[str, float]] | str | Path | None = None,
+    prices: Mapping[str, Mapping[str, float]] | str | os.PathLike[str] | None = None,
 ) -> Telemetry:
     """Set up otel-agents. Idempotent: a second call returns the first call's setup.
 
@@ -206,7 +208,7 @@ def configure(
         settings = Settings.from_env(
             {
                 "service_name": service_name,
-                "outcome_log": Path(outcome_log) if outcome_log is not None else None,
+                "outcome_log": os.fspath(outcome_log) if outcome_log is not None else None,
                 "recent_events_size": recent_events_size,
                 "capture_content": capture_content,
                 "max_value_length": max_value_length,
@@ -225,14 +227,7 @@ def configure(
             settings.redact_pattern,
             "redact_pattern" if redact_pattern else "env OTEL_AGENTS_REDACT_PATTERN",
         )
-        # Per signal, by the OTEL_* rules (otel_agents.export.otlp_signals); bad values
-        # fail here, before anything is set up.
-        traces_target = otlp_target(
-            "traces", settings.otlp_endpoint, settings.otlp_protocol, os.environ
-        )
-        metrics_target = otlp_target(
-            "metrics", settings.otlp_endpoint, settings.otlp_protocol, os.environ
-        )
+        traces_target, metrics_target = _otlp_targets(settings)
         critical = tuple(critical_exceptions)
         for exc_type in critical:
             if not (isinstance(exc_type, type) and issubclass(exc_type, BaseException)):
@@ -256,7 +251,7 @@ def configure(
         log: JsonLinesOutcomeLog | None = None
         if settings.outcome_log is not None or (kafka_sink is None and not list(sinks)):
             log = JsonLinesOutcomeLog(
-                settings.outcome_log or DEFAULT_OUTCOME_LOG,
+                settings.outcome_log or DEFAULT_OUTCOME_LOG_PATH,
                 max_bytes=settings.outcome_log_max_bytes,
                 keep=settings.outcome_log_keep,
             )
@@ -318,12 +313,38 @@ def configure(
 
 
 def _run_tree(
-    settings: Settings, prices: Mapping[str, Mapping[str, float]] | str | Path | None
-) -> RunTree | None:
-    """Other libraries' spans and the LLM roll-up; None with OTEL_AGENTS_FOREIGN_SPANS=none."""
-    adapters = ForeignSpans.from_setting(settings.foreign_spans)
-    if not adapters:
+    settings: Settings, prices: Mapping[str, Mapping[str, float]] | str | os.PathLike[str] | None
+) -> RunTree | Callable[[], RunTree] | None:
+    """Other libraries' spans and the LLM roll-up; None with OTEL_AGENTS_FOREIGN_SPANS=none.
+
+    What the user set (conventions, prices) is checked now, at configuration time. With
+    nothing set there is nothing to check: the processor builds the tree with its first
+    batch, so a start-up that ends no action never imports the roll-up, the adapters'
+    registry and the price table (~5 M instructions).
+    """
+    if (
+        settings.foreign_spans == Settings().foreign_spans
+        and prices is None
+        and not os.environ.get(PRICES_ENV, "").strip()
+    ):
+        return functools.partial(_new_run_tree, settings, None, {})
+    from otel_agents.export.foreign import ForeignSpans
+
+    if not ForeignSpans.from_setting(settings.foreign_spans):
         return None
+    return _new_run_tree(settings, prices, os.environ)
+
+
+def _new_run_tree(
+    settings: Settings,
+    prices: Mapping[str, Mapping[str, float]] | str | os.PathLike[str] | None,
+    environ: Mapping[str, str],
+) -> RunTree:
+    from otel_agents.export.foreign import ForeignSpans
+    from otel_agents.export.foreign.content import ContentPolicy
+    from otel_agents.export.prices import PriceTable
+    from otel_agents.export.rollup import RunTree
+
     # Their content gets the same redaction as ours: redact_text reads the policy
     # configure() installs (default patterns, extra pattern, callback).
     policy = ContentPolicy(
@@ -331,7 +352,8 @@ def _run_tree(
         redact=redaction.redact_text,
         max_length=settings.max_value_length,
     )
-    return RunTree(adapters, PriceTable.load(prices), policy)
+    adapters = ForeignSpans.from_setting(settings.foreign_spans)
+    return RunTree(adapters, PriceTable.load(prices, environ), policy)
 
 
 def _existing_kafka_exporter(provider: Any) -> KafkaOutcomeExporter | None:
@@ -367,6 +389,26 @@ def _tracer_provider(
     if trace.get_tracer_provider() is not provider:
         return trace.get_tracer_provider(), False  # type: ignore[return-value]
     return provider, True
+
+
+def _otlp_targets(settings: Settings) -> tuple[OtlpTarget | None, OtlpTarget | None]:
+    """Where traces and metrics go over OTLP, per signal by the OTEL_* rules
+    (``otel_agents.export.otlp_signals``); bad values fail here, before anything is set up.
+
+    With no endpoint and no ``OTEL_EXPORTER_OTLP_*`` variable neither goes anywhere, and
+    the rules' module is not loaded (most start-ups).
+    """
+    if not settings.otlp_endpoint and not any(
+        name.startswith("OTEL_EXPORTER_OTLP_") for name in os.environ
+    ):
+        return None, None
+    from otel_agents.export.otlp_signals import otlp_target
+
+    endpoint, protocol = settings.otlp_endpoint, settings.otlp_protocol
+    return (
+        otlp_target("traces", endpoint, protocol, os.environ),
+        otlp_target("metrics", endpoint, protocol, os.environ),
+    )
 
 
 def _otlp_exporter(target: OtlpTarget) -> SpanExporter:
@@ -426,7 +468,7 @@ def _kafka_sink(
     bootstrap_servers: str | None,
     topic: str | None,
     producer_config: Mapping[str, Any] | None,
-    spool_dir: str | Path | None,
+    spool_dir: str | os.PathLike[str] | None,
 ) -> KafkaOutcomeExporter | None:
     if not settings.kafka_bootstrap_servers:
         return None

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 import orjson
 
 from otel_agents import semconv
-from otel_agents.env import DEFAULT_OUTCOME_LOG, Settings
+from otel_agents.env import DEFAULT_OUTCOME_LOG_PATH, Settings
 from otel_agents.events.feedback import FeedbackEvent
 from otel_agents.export._jsonl_file import JsonLinesFile
 
@@ -47,12 +47,12 @@ class _Route(Protocol):
     def close(self) -> None: ...
 
 
-def feedback_log_path(outcome_log: Path | None = None) -> Path:
+def feedback_log_path(outcome_log: str | os.PathLike[str] | None = None) -> Path:
     """The local feedback log: ``OTEL_AGENTS_FEEDBACK_LOG``, else beside the outcome log."""
     explicit = os.environ.get(ENV_FEEDBACK_LOG)
     if explicit:
         return Path(explicit)
-    return (outcome_log or DEFAULT_OUTCOME_LOG).parent / FEEDBACK_LOG_NAME
+    return Path(outcome_log or DEFAULT_OUTCOME_LOG_PATH).parent / FEEDBACK_LOG_NAME
 
 
 def feedback_topic() -> str:

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.export._jsonl_file import JsonLinesFile
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from otel_agents.events.outcome import OutcomeEvent
 
 
 class JsonLinesOutcomeLog:
@@ -26,8 +30,15 @@ class JsonLinesOutcomeLog:
     def __init__(
         self, path: str | os.PathLike[str], max_bytes: int = 100 * 1024 * 1024, keep: int = 1
     ) -> None:
-        self._file = JsonLinesFile(Path(path), "outcome log", max_bytes, keep)
-        self.path = self._file.path
+        self._file = JsonLinesFile(path, "outcome log", max_bytes, keep)
+
+    @property
+    def path(self) -> Path:
+        """Where the log is written (made on first read: ``configure()`` runs at start-up,
+        where pathlib is not loaded otherwise)."""
+        from pathlib import Path
+
+        return Path(self._file.path)
 
     @property
     def rotations(self) -> int:

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, ClassVar, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from opentelemetry import metrics
 from opentelemetry.metrics import Meter, MeterProvider
 
 from otel_agents import _otel_private, semconv
-from otel_agents.events.outcome import OutcomeEvent
 from otel_agents.ids import EVENT_TYPE_OUTCOME
+
+if TYPE_CHECKING:
+    from otel_agents.events.outcome import OutcomeEvent
 
 _logger = logging.getLogger("otel_agents")
 
@@ -225,11 +227,24 @@ _MAX_IDENTITIES = 1024
 _Identity = tuple[Any, ...]
 
 
-class _IdentityAttributes(NamedTuple):
-    """The attribute dicts of one action identity, built once and reused for every event."""
+class _IdentityAttributes:
+    """The attribute dicts of one action identity, built once and reused for every event.
 
-    base: _Attributes
-    outcome: _Attributes
-    duration: _Attributes
-    input_tokens: _Attributes
-    output_tokens: _Attributes
+    A plain slotted class: a NamedTuple costs ~0.7 M instructions to create, at every
+    start-up that configures otel-agents."""
+
+    __slots__ = ("base", "duration", "input_tokens", "outcome", "output_tokens")
+
+    def __init__(
+        self,
+        base: _Attributes,
+        outcome: _Attributes,
+        duration: _Attributes,
+        input_tokens: _Attributes,
+        output_tokens: _Attributes,
+    ) -> None:
+        self.base = base
+        self.outcome = outcome
+        self.duration = duration
+        self.input_tokens = input_tokens
+        self.output_tokens = output_tokens

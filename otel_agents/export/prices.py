@@ -18,12 +18,11 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+from otel_agents.env import PRICES_ENV
 from otel_agents.errors import ConfigurationError
 
-ENV_PRICES = "OTEL_AGENTS_PRICES"
 _PER_TOKEN = 1e-6
 # Dated snapshots ("gpt-4o-mini-2024-07-18", "claude-3-5-haiku-20241022") and version
 # tags ("-latest", "-001") price as their base model. Compiled on first use (re's cache):
@@ -103,7 +102,7 @@ class PriceTable:
         models, aliases, as_of, source = self._given
         if self._shipped_below:
             # Beside this module (installed as files); importlib.resources is slow to import.
-            shipped = json.loads((Path(__file__).parent / "prices.json").read_text("utf-8"))
+            shipped = _read_json(os.path.join(os.path.dirname(__file__), "prices.json"))
             models = {
                 **_parse_models(shipped.get("models", {}), "the shipped price table"),
                 **models,
@@ -142,14 +141,14 @@ class PriceTable:
         as_of: str | None = None
         source: str | None = None
         env = os.environ if environ is None else environ
-        path = env.get(ENV_PRICES, "").strip()
+        path = env.get(PRICES_ENV, "").strip()
         if path:
-            user = _read_file(Path(path), f"env {ENV_PRICES}={path!r}")
-            models.update(_parse_models(user.get("models", user), f"env {ENV_PRICES}={path!r}"))
-            aliases.update(_parse_aliases(user.get("aliases"), f"env {ENV_PRICES}={path!r}"))
+            user = _read_file(path, f"env {PRICES_ENV}={path!r}")
+            models.update(_parse_models(user.get("models", user), f"env {PRICES_ENV}={path!r}"))
+            aliases.update(_parse_aliases(user.get("aliases"), f"env {PRICES_ENV}={path!r}"))
             as_of, source = user.get("as_of"), user.get("source", f"{path} (user file)")
         if isinstance(overrides, (str, os.PathLike)):
-            user = _read_file(Path(overrides), f"configure(prices={str(overrides)!r})")
+            user = _read_file(overrides, f"configure(prices={str(overrides)!r})")
             models.update(_parse_models(user.get("models", user), "configure(prices=...)"))
             aliases.update(_parse_aliases(user.get("aliases"), "configure(prices=...)"))
         elif overrides:
@@ -203,9 +202,14 @@ class PriceTable:
         return None
 
 
-def _read_file(path: Path, where: str) -> dict[str, Any]:
+def _read_json(path: str | os.PathLike[str]) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _read_file(path: str | os.PathLike[str], where: str) -> dict[str, Any]:
     try:
-        document = json.loads(path.read_text())
+        document = _read_json(path)
     except (OSError, ValueError) as exc:
         raise ConfigurationError(f"{where}: cannot read the price table: {exc}") from exc
     if not isinstance(document, dict):

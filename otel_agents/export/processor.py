@@ -22,27 +22,29 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from otel_agents import _otel_private, semconv
-from otel_agents.events.outcome import OutcomeEvent
-from otel_agents.export.rollup import Ready, RunTree
 from otel_agents.export.sessions import stamp_ids
 from otel_agents.export.sink_lane import (
     FLUSH,
     SETTLE,
     STOP,
     InlineLane,
-    Lane,
-    MarkerKind,
     OutcomeSink,
     lane_for,
     shutdown_budget_s,
 )
 from otel_agents.ids import EVENT_TYPE_OUTCOME, EVENT_TYPE_PENDING
+
+if TYPE_CHECKING:
+    # Bound at run time with the first batch (_load_event_model); the roll-up is built then.
+    from otel_agents.events.outcome import OutcomeEvent
+    from otel_agents.export.rollup import Ready, RunTree
+    from otel_agents.export.sink_lane import Lane, MarkerKind
 
 __all__ = ["OutcomeSink", "OutcomeSpanProcessor"]
 
@@ -70,6 +72,10 @@ class OutcomeSpanProcessor(SpanProcessor):
     """Turns finished outcome spans into OutcomeEvents for ``sinks`` on a worker thread.
 
     provider.add_span_processor(OutcomeSpanProcessor([RecentEvents(), my_sink]))
+
+    ``run_tree`` may be a function that makes the tree: it is called with the first batch
+    (on whichever thread exports it), so the roll-up's modules load then, not with the
+    processor. The event model loads with the first batch too.
     """
 
     def __init__(
@@ -80,7 +86,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         export_interval_ms: int = 100,
         max_value_length: int = 8192,
         emit_pending: bool = False,
-        run_tree: RunTree | None = None,
+        run_tree: RunTree | Callable[[], RunTree] | None = None,
         stamp_session_ids: bool = False,
         sink_queue_size: int = 16384,
         sink_timeout_ms: int = 10000,
@@ -97,7 +103,9 @@ class OutcomeSpanProcessor(SpanProcessor):
         # Issue 10 seam: with a run tree every recorded span is queued (a bare append, as
         # in the SDK's BatchSpanProcessor) and classified on the worker, so other
         # libraries' agent and LLM spans become events or roll up into them.
-        self._tree = run_tree
+        self._tree_to_build = run_tree if callable(run_tree) else None
+        self._tree = cast("RunTree", _TreeOnFirstBatch()) if callable(run_tree) else run_tree
+        self._prepared = False  # event model loaded, tree built: by the first batch
         self._stamp_ids = stamp_session_ids
         self._next_expiry = 0.0
         self._max_queue_size = max_queue_size
@@ -219,8 +227,10 @@ class OutcomeSpanProcessor(SpanProcessor):
         # Taking the lock once more also waits out a caller's batch still being built.
         if self._export_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             try:
-                if self._tree is not None:
-                    self._export_tree_batch(self._tree)  # deferred events of unfinished runs
+                # Deferred events of unfinished runs (a tree that saw no batch holds none).
+                if self._tree is not None and (self._prepared or self._queue):
+                    self._prepare()
+                    self._export_tree_batch(self._tree)
             finally:
                 self._export_lock.release()
         self._await_lanes(STOP, deadline, abandon_late=True)
@@ -304,6 +314,8 @@ class OutcomeSpanProcessor(SpanProcessor):
 
     def _export_one(self) -> None:
         """One batch (PENDING events first), handed to the sinks; under the export lock."""
+        if not self._prepared:
+            self._prepare()
         try:
             if self._started:
                 # Before the finished batch: a span's PENDING event must reach each sink
@@ -404,6 +416,33 @@ class OutcomeSpanProcessor(SpanProcessor):
         self.pending_emitted += len(batch)
         self._to_sinks(batch)
 
+    def _prepare(self) -> None:
+        """What only building events needs, with the first batch (under the export lock):
+        an auto-instrumented start-up that ends no action never loads it (~10 M
+        instructions: the event model with orjson, the roll-up, adapters and prices)."""
+        if self._prepared:
+            return
+        _load_event_model()
+        build, self._tree_to_build = self._tree_to_build, None
+        if build is not None:
+            try:
+                self._tree = build()
+            except Exception:
+                # Outcomes still flow; other libraries' spans are not read (on_end queues
+                # no more of them, and those queued for the tree are let go).
+                self._tree = None
+                self._let_go_of_non_outcome_spans()
+                _logger.exception("otel-agents: could not set up the roll-up of other spans")
+        self._prepared = True
+
+    def _let_go_of_non_outcome_spans(self) -> None:
+        queue = self._queue
+        for _ in range(len(queue)):  # those queued so far (on_end now queues outcomes only)
+            span = queue.popleft()
+            attributes = span.attributes
+            if (attributes and attributes.get(_OPERATION) in _OUTCOME_OPERATIONS) or _is_ours(span):
+                queue.append(span)
+
     def _to_sinks(self, batch: list[OutcomeEvent]) -> None:
         # Under the suppress key: an inline sink's instrumented client must not trace the
         # export (lanes' threads hold the key themselves).
@@ -466,6 +505,19 @@ class OutcomeSpanProcessor(SpanProcessor):
                 self._max_queue_size,
                 self.dropped,
             )
+
+
+class _TreeOnFirstBatch:
+    """Stands for a run tree until the first batch builds it: ``on_end`` queues every
+    recorded span, as for a tree, and ``rollup_stats`` reads a tree that saw nothing."""
+
+    llm_calls = unpriced_llm_calls = pending = expired = 0
+
+
+def _load_event_model() -> None:
+    """Bind ``OutcomeEvent`` for the builders above, on the first batch (idempotent)."""
+    global OutcomeEvent
+    from otel_agents.events.outcome import OutcomeEvent
 
 
 def _lanes_for(sinks: Sequence[OutcomeSink], queue_size: int, timeout_s: float) -> list[Lane]:

@@ -7,9 +7,10 @@ import os
 import threading
 import weakref
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from otel_agents.events.outcome import OutcomeEvent
+if TYPE_CHECKING:
+    from otel_agents.events.outcome import OutcomeEvent
 
 
 class RecentEvents:

@@ -30,16 +30,19 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from otel_agents import _otel_private
 
 if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
+
     from otel_agents.events.outcome import OutcomeEvent
+
+    MarkerKind: TypeAlias = Literal["settle", "flush", "stop"]
 
 _logger = logging.getLogger("otel_agents")
 
-MarkerKind = Literal["settle", "flush", "stop"]
 #: Done once the sink has taken every batch handed to it before the marker.
 SETTLE: Final = "settle"
 #: ... and then returned from ``force_flush``.
@@ -78,29 +81,31 @@ class Marker:
         self.ok = True
 
 
-class Lane(Protocol):
-    """What the processor needs of a lane, threaded or inline."""
+if TYPE_CHECKING:  # for the type checker only: nothing checks a lane's type at run time
 
-    sink: OutcomeSink
-    name: str
-    dropped: int
-    failed: int
+    class Lane(Protocol):
+        """What the processor needs of a lane, threaded or inline."""
 
-    def offer(self, batch: list[OutcomeEvent]) -> None: ...
+        sink: OutcomeSink
+        name: str
+        dropped: int
+        failed: int
 
-    def request(self, kind: MarkerKind, deadline: float) -> Marker: ...
+        def offer(self, batch: list[OutcomeEvent]) -> None: ...
 
-    def wait(self, marker: Marker, deadline: float) -> bool: ...
+        def request(self, kind: MarkerKind, deadline: float) -> Marker: ...
 
-    def abandon(self, waited_s: float) -> None: ...
+        def wait(self, marker: Marker, deadline: float) -> bool: ...
 
-    def runs_on(self, thread: threading.Thread) -> bool: ...
+        def abandon(self, waited_s: float) -> None: ...
 
-    def before_fork(self, deadline: float) -> None: ...
+        def runs_on(self, thread: threading.Thread) -> bool: ...
 
-    def after_fork_in_parent(self) -> None: ...
+        def before_fork(self, deadline: float) -> None: ...
 
-    def after_fork_in_child(self) -> None: ...
+        def after_fork_in_parent(self) -> None: ...
+
+        def after_fork_in_child(self) -> None: ...
 
 
 def lane_for(sink: OutcomeSink, name: str, max_events: int, stuck_after_s: float) -> Lane:

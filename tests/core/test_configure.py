@@ -141,6 +141,10 @@ def test_configure_uses_a_global_sdk_provider_set_by_the_app(tmp_path):
         ({"OTEL_AGENTS_RECENT_EVENTS": "lots"}, "OTEL_AGENTS_RECENT_EVENTS"),
         ({"OTEL_AGENTS_MAX_VALUE_LENGTH": "10"}, "OTEL_AGENTS_MAX_VALUE_LENGTH"),
         ({"OTEL_EXPORTER_OTLP_PROTOCOL": "carrier-pigeon"}, "OTEL_EXPORTER_OTLP_PROTOCOL"),
+        # Checked even with no endpoint set (the OTLP rules then load only to check it).
+        ({"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"),
+        # Checked at once although the roll-up it configures is built with the first batch.
+        ({"OTEL_AGENTS_FOREIGN_SPANS": "genai,langfuse"}, "OTEL_AGENTS_FOREIGN_SPANS"),
     ],
 )
 def test_invalid_configuration_fails_at_configure_time_naming_the_variable(
@@ -282,3 +286,27 @@ def test_without_configure_decorators_use_the_applications_own_provider(tmp_path
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["invoke_agent", "planner", "7", "SUCCESS"]
     assert not (tmp_path / ".otel-agents").exists()  # nothing written without configure()
+
+
+def test_the_tracer_is_taken_with_the_first_span_then_called_directly(tmp_path):
+    from otel_agents._state import RUNTIME
+    from otel_agents.semconv import INSTRUMENTATION_SCOPE
+    from otel_agents.version import __version__
+
+    provider = TracerProvider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    oa.configure(tracer_provider=provider, outcome_log=tmp_path / "o.jsonl")
+    try:
+
+        @oa.agent
+        def planner() -> int:
+            return 1
+
+        assert planner() == 1 and planner() == 1
+        # Taken once (at start-up it would cost ~1 M instructions), then used as it is:
+        # no stand-in stays between the calls and the SDK's tracer.
+        assert RUNTIME.tracer is provider.get_tracer(INSTRUMENTATION_SCOPE, __version__)
+        assert [span.name for span in exporter.get_finished_spans()] == ["invoke_agent planner"] * 2
+    finally:
+        oa.shutdown()

@@ -144,8 +144,19 @@ def test_auto_flag_with_a_target_sets_up_without_the_slow_extras(tmp_path: Path)
     assert slow == []
 
 
+#: What the outcome processor loads with its first batch, not at start-up.
+LOADED_WITH_THE_FIRST_BATCH = (
+    "orjson",
+    "otel_agents.events.outcome",
+    "otel_agents.events.jsonsafe",
+    "otel_agents.export.rollup",
+    "otel_agents.export.foreign",
+    "otel_agents.export.prices",
+)
+
 #: What the flagged start-up leaves for later: the first traced call (the call lifecycle,
-#: hooks), the first span mapped (other libraries' adapters, on the outcome worker), or a
+#: hooks), the outcome processor's first batch (the event model with orjson, the roll-up
+#: with other libraries' adapters and the price table, on the outcome worker), or a
 #: feature the patterns do not use (presets, ``;name=`` rules, ``@attr``, baggage).
 LOADED_WHEN_FIRST_USED = (
     "opentelemetry.baggage",
@@ -155,7 +166,14 @@ LOADED_WHEN_FIRST_USED = (
     "otel_agents.auto.presets",
     "otel_agents.auto.naming",
     "otel_agents.auto._attributes",
-    "otel_agents.export.foreign.genai",
+    "otel_agents.export.foreign.genai",  # with the first span of another library mapped
+    *LOADED_WITH_THE_FIRST_BATCH,
+    # The outcome log's paths are strings (pathlib costs ~6 M instructions at start-up).
+    "pathlib",
+    # The OTLP rules, while no endpoint and no OTEL_EXPORTER_OTLP_* variable is set.
+    "otel_agents.export.otlp_signals",
+    # Status, Severity, FeedbackKind: ~0.6 M instructions to create each enum class.
+    "otel_agents._semconv_enums",
 )
 
 
@@ -173,3 +191,6 @@ def test_the_first_traced_call_loads_the_call_lifecycle(tmp_path: Path) -> None:
     modules = _modules_of_a_flagged_app(tmp_path)
     assert "otel_agents.instrument.lifecycle" in modules
     assert "otel_agents.instrument.hooks" in modules
+    # ... and the outcome's batch (exported by force_flush) loads the event model and the
+    # roll-up: the app's assertions above saw its event in recent_events().
+    assert [m for m in LOADED_WITH_THE_FIRST_BATCH if m not in modules] == []

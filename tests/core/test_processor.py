@@ -37,3 +37,87 @@ def test_sinks_export_under_the_suppress_instrumentation_key(tmp_path):
     finally:
         oa.shutdown()
     assert sink.instrumentation_enabled and not any(sink.instrumentation_enabled)
+
+
+def test_a_run_tree_given_as_a_function_is_built_with_the_first_batch(tmp_path):
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from otel_agents.export.foreign import ForeignSpans
+    from otel_agents.export.foreign.content import ContentPolicy
+    from otel_agents.export.processor import OutcomeSpanProcessor
+    from otel_agents.export.recent import RecentEvents
+    from otel_agents.export.rollup import RunTree
+
+    built: list[RunTree] = []
+
+    def build() -> RunTree:
+        built.append(RunTree(ForeignSpans.from_setting("all"), None, ContentPolicy()))
+        return built[-1]
+
+    recent = RecentEvents()
+    processor = OutcomeSpanProcessor([recent], run_tree=build)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    try:
+        assert built == [] and processor.rollup_stats()["llm_calls"] == 0
+        # Another library's agent with an LLM call below: only a tree makes it an event,
+        # so the spans must have been queued before the tree existed.
+        tracer = provider.get_tracer("openinference.instrumentation.test")
+        with tracer.start_as_current_span("a", attributes={"openinference.span.kind": "AGENT"}):
+            llm = {"openinference.span.kind": "LLM", "llm.token_count.prompt": 7}
+            with tracer.start_as_current_span("llm", attributes=llm):
+                pass
+        assert processor.force_flush()
+        assert len(built) == 1
+        (event,) = recent.query()
+        assert (event.kind, event.input_tokens) == ("agent", 7)
+        assert processor.rollup_stats()["llm_calls"] == 1
+    finally:
+        provider.shutdown()
+    assert len(built) == 1  # once
+
+
+def test_shutdown_before_any_batch_builds_nothing(tmp_path):
+    from otel_agents.export.processor import OutcomeSpanProcessor
+    from otel_agents.export.rollup import RunTree
+
+    calls: list[int] = []
+
+    def build() -> RunTree:
+        calls.append(1)
+        raise AssertionError("no batch, no tree")
+
+    processor = OutcomeSpanProcessor([], run_tree=build)
+    processor.shutdown()
+    assert calls == [] and processor.rollup_stats()["rollup_pending"] == 0
+
+
+def test_a_tree_that_cannot_be_built_leaves_the_outcomes_and_lets_other_spans_go(tmp_path):
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from otel_agents.export.processor import OutcomeSpanProcessor
+    from otel_agents.export.recent import RecentEvents
+    from otel_agents.export.rollup import RunTree
+
+    def build() -> RunTree:
+        raise ImportError("a broken install")
+
+    recent = RecentEvents()
+    processor = OutcomeSpanProcessor([recent], run_tree=build)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    try:
+        tracer = provider.get_tracer("some.framework")
+        agent = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "a"}
+        llm = {"gen_ai.request.model": "m"}
+        with (
+            tracer.start_as_current_span("invoke_agent a", attributes=agent),
+            tracer.start_as_current_span("llm", attributes=llm),
+        ):
+            pass
+        assert processor.force_flush()
+        # The LLM span was queued for the tree: not made into an event of its own.
+        assert [event.name for event in recent.query()] == ["a"]
+        assert processor.rollup_stats() == {}
+    finally:
+        provider.shutdown()

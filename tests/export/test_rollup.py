@@ -293,3 +293,19 @@ def test_llm_calls_of_an_unsampled_run_still_roll_up(tmp_path: Path) -> None:
     finally:
         oa.shutdown()
         provider.shutdown()
+
+
+def test_a_bad_price_file_in_the_environment_fails_configure(
+    provider: TracerProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The roll-up is built with the first batch, but what the user set is checked now.
+    monkeypatch.setenv("OTEL_AGENTS_PRICES", str(tmp_path / "missing.json"))
+    with pytest.raises(ConfigurationError, match="OTEL_AGENTS_PRICES"):
+        configure(provider, tmp_path)
+
+
+def test_a_bad_price_file_given_to_configure_fails_it(
+    provider: TracerProvider, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigurationError, match="prices="):
+        configure(provider, tmp_path, prices=tmp_path / "missing.json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
+import os
 from typing import Any
 
 
@@ -13,6 +13,6 @@ def load(file_name: str) -> dict[str, Any]:
     """A schema of this package by file name, e.g. ``load("outcome-event-v1.json")``."""
     # Next to this module: the package is always installed as files (no zip import),
     # and importlib.resources costs ~8 ms at start-up.
-    text = (Path(__file__).parent / file_name).read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    with open(os.path.join(os.path.dirname(__file__), file_name), encoding="utf-8") as handle:
+        schema: dict[str, Any] = json.load(handle)
     return schema
