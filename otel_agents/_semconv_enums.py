@@ -8,11 +8,12 @@ call (its outcome) or the first feedback loads them.
 
 from __future__ import annotations
 
-import enum
 from typing import Final
 
+from otel_agents._text_enum import TextEnum
 
-class Status(str, enum.Enum):
+
+class Status(TextEnum):
     """How an agent action ended. Stored on the span as ``agent.outcome.status``."""
 
     SUCCESS = "SUCCESS"
@@ -22,20 +23,14 @@ class Status(str, enum.Enum):
     CANCELLED = "CANCELLED"
     PENDING = "PENDING"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Severity(str, enum.Enum):
+class Severity(TextEnum):
     """How much an outcome matters to an operator (``agent.outcome.severity``)."""
 
     INFO = "INFO"
     WARNING = "WARNING"
     ERROR = "ERROR"
     CRITICAL = "CRITICAL"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 #: Default severity of each status; CRITICAL is reserved for exceptions marked critical.
@@ -49,13 +44,10 @@ DEFAULT_SEVERITY: Final = {
 }
 
 
-class FeedbackKind(str, enum.Enum):
+class FeedbackKind(TextEnum):
     """What a person (or a judge) said about an agent action."""
 
     POSITIVE = "positive"
     NEGATIVE = "negative"
     CORRECTION = "correction"
     SUGGESTION = "suggestion"
-
-    def __str__(self) -> str:
-        return self.value

@@ -7,10 +7,10 @@ Development) are used wherever one exists; our own names live under ``agent.*``.
 
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING, Final
 
 from otel_agents._lazy import lazy_attributes
+from otel_agents._text_enum import TextEnum
 
 if TYPE_CHECKING:
     from otel_agents._semconv_enums import DEFAULT_SEVERITY as DEFAULT_SEVERITY
@@ -125,15 +125,12 @@ BAGGAGE_USER_ID: Final = USER_ID
 INSTRUMENTATION_SCOPE: Final = "otel_agents"
 
 
-class ActionKind(str, enum.Enum):
+class ActionKind(TextEnum):
     """Which decorator made the span: it picks the span name and operation."""
 
     AGENT = "agent"
     TOOL = "tool"
     WORKFLOW = "workflow"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 OPERATION_BY_KIND: Final = {
