@@ -1,9 +1,10 @@
 """Wheel build hook: compile the OutcomeEvent builder's C accelerator when a compiler exists.
 
-``otel_agents/events/_speedups.c`` builds most events ~5x faster than the Python code in
-``otel_agents/events/outcome.py``, which stays the reference and the fallback: without a
-C compiler (or with ``OTEL_AGENTS_PURE_PYTHON=1`` at build time) the wheel is pure Python
-and behaves the same, only slower. An editable install compiles the module in place.
+``otel_agents/events/_speedups.c`` builds most events with about half the instructions of
+the Python code in ``otel_agents/events/outcome.py``, which stays the reference and the
+fallback: without a C compiler (or with ``OTEL_AGENTS_PURE_PYTHON=1`` at build time) the
+wheel is pure Python and behaves the same, only slower. An editable install compiles the
+module in place.
 """
 
 from __future__ import annotations

@@ -237,6 +237,12 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+def is_on(env_name: str) -> bool:
+    """An on/off variable read where a typo must not raise (at import): on only for the
+    words ``parse_bool`` reads as true."""
+    return (os.environ.get(env_name) or "").strip().lower() in _TRUE
+
+
 def parse_bool(raw: str, env_name: str) -> bool:
     """Parse a boolean env value strictly: a typo is an error, not a silent False."""
     lowered = raw.strip().lower()

@@ -14,14 +14,13 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import functools
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
 from opentelemetry.trace import StatusCode
 
-from otel_agents import _otel_private, semconv
+from otel_agents import _otel_private, env, semconv
 from otel_agents.events import schema as schema_files
 from otel_agents.events.jsonsafe import dumps, json_safe, truncate_text
 from otel_agents.ids import (
@@ -745,7 +744,7 @@ def _float(value: Any) -> float | None:
 def _load_build_outcome() -> Any:
     """The compiled builder (``_speedups.c``), configured with this module's tables; None
     when it was not built (no C compiler at install) or ``OTEL_AGENTS_PURE_PYTHON`` is set."""
-    if os.environ.get("OTEL_AGENTS_PURE_PYTHON", "").strip().lower() in ("1", "true", "yes", "on"):
+    if env.is_on("OTEL_AGENTS_PURE_PYTHON"):
         return None
     try:
         from otel_agents.events import _speedups

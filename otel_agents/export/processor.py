@@ -183,12 +183,8 @@ class OutcomeSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         if self._shutdown:
             return  # still attached to a provider we could not detach from: hold nothing
-        if self._tree is None:
-            attributes = span.attributes
-            if (
-                not attributes or attributes.get(_OPERATION) not in _OUTCOME_OPERATIONS
-            ) and not _is_ours(span):
-                return
+        if self._tree is None and not _is_action(span):
+            return
         queue = self._queue
         if len(queue) >= self._max_queue_size and not self._make_room():
             self._count_drop()
@@ -439,8 +435,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         queue = self._queue
         for _ in range(len(queue)):  # those queued so far (on_end now queues outcomes only)
             span = queue.popleft()
-            attributes = span.attributes
-            if (attributes and attributes.get(_OPERATION) in _OUTCOME_OPERATIONS) or _is_ours(span):
+            if _is_action(span):
                 queue.append(span)
 
     def _to_sinks(self, batch: list[OutcomeEvent]) -> None:
@@ -531,6 +526,15 @@ def _lanes_for(sinks: Sequence[OutcomeSink], queue_size: int, timeout_s: float) 
             name = f"{name}#{seen[name]}"
         lanes.append(lane_for(sink, name, queue_size, timeout_s))
     return lanes
+
+
+def _is_action(span: ReadableSpan) -> bool:
+    """An agent, tool or workflow span of ours: the spans that become events without a
+    run tree."""
+    attributes = span.attributes
+    if attributes and attributes.get(_OPERATION) in _OUTCOME_OPERATIONS:
+        return True
+    return _is_ours(span)
 
 
 def _is_ours(span: ReadableSpan) -> bool:

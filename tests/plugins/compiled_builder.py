@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 
+from otel_agents import env
 from otel_agents.events import outcome
 from otel_agents.events.jsonsafe import dumps
 from otel_agents.ids import EVENT_TYPE_OUTCOME
-
-_TRUE = ("1", "true", "yes", "on")
 
 
 class BuilderCheck:
@@ -53,8 +52,7 @@ class BuilderCheck:
 
 def compiled_builder_expected() -> bool:
     """CI must have the compiled builder (a C compiler is there); elsewhere it may lack one."""
-    pure = os.environ.get("OTEL_AGENTS_PURE_PYTHON", "").strip().lower() in _TRUE
-    return bool(os.environ.get("CI")) and not pure
+    return bool(os.environ.get("CI")) and not env.is_on("OTEL_AGENTS_PURE_PYTHON")
 
 
 @pytest.fixture(autouse=True)
