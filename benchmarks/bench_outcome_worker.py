@@ -5,7 +5,8 @@
 * **tight loop**: ``--calls`` decorated calls as fast as one thread can make them, with
   ``configure()``'s default sinks (recent events, JSON-lines log; Kafka with ``--kafka``):
   process CPU per call, outcome spans dropped, batches the calling thread had to export
-  itself (the queue was full), events built.
+  itself (the queue was full), events built; on Linux also the CPU of each thread (the
+  agent's, the outcome worker, each sink's lane, the Kafka client's own).
 * **agent latency**: one agent thread calls ``@oa.agent`` at a steady pace and times each
   call, once with the outcome worker idle and once while it converts a steady stream of
   finished spans (fed straight into its queue, so no second Python thread competes for
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -43,18 +45,46 @@ OPTIONS: dict[str, Any] = {
 def tight_loop(calls: int, telemetry: Any) -> dict[str, float]:
     traced = oa.agent(**OPTIONS)(plan)
     cpu, wall = time.process_time, time.perf_counter
+    threads_before = cpu_by_thread()
     c0, w0 = cpu(), wall()
     for _ in range(calls):
         traced("task")
     w1 = wall()
     telemetry.force_flush(120_000)
     c1 = cpu()
+    threads_after = cpu_by_thread()
     stats = telemetry.stats()
+    by_thread = {
+        f"thread:{name}": (seconds - threads_before.get(name, 0.0)) / calls * 1e6
+        for name, seconds in threads_after.items()
+    }
     return {
         "calls_per_s": calls / (w1 - w0),
         "cpu_us_per_call": (c1 - c0) / calls * 1e6,
         **{k: float(v) for k, v in stats.items()},
+        **by_thread,
     }
+
+
+def cpu_by_thread() -> dict[str, float]:
+    """CPU seconds (user + system) of each live thread of this process, by name: where the
+    pipeline's time goes (the agent's thread, the outcome worker, each sink's lane, the
+    Kafka client's own threads). Linux only (``/proc``); elsewhere empty."""
+    task_dir = Path("/proc/self/task")
+    if not task_dir.is_dir():
+        return {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    names = {thread.native_id: thread.name for thread in threading.enumerate()}
+    seconds: dict[str, float] = {}
+    for task in task_dir.iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        # Threads the interpreter did not start (librdkafka's) have no Python name.
+        name = names.get(int(task.name), "native (e.g. librdkafka)")
+        seconds[name] = seconds.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
 
 
 def raw_otel_loop(calls: int) -> dict[str, float]:
@@ -177,6 +207,7 @@ def main() -> None:
     finally:
         if broker is not None:
             broker.stop()
+        shutil.rmtree(scratch, ignore_errors=True)  # the log of 200,000 events: ~400 MB
 
 
 def _measure(args: argparse.Namespace, scratch: Path, bootstrap: str | None) -> None:
@@ -199,6 +230,14 @@ def _measure(args: argparse.Namespace, scratch: Path, bootstrap: str | None) -> 
         f"{loop['dropped']:,.0f}, caller exports {loop['caller_exports']:,.0f}, failed "
         f"{loop['failed']:,.0f}; raw OTel dropped {raw['dropped'] + raw_after['dropped']:,.0f}"
     )
+    split = {k[len("thread:") :]: v for k, v in loop.items() if k.startswith("thread:") and v > 0}
+    if split:
+        busiest_first = sorted(split.items(), key=lambda item: -item[1])
+        print(
+            "  CPU by thread, µs per call: "
+            + ", ".join(f"{name} {us:.1f}" for name, us in busiest_first)
+            + f" (raw OTel's calls: {raw_cpu:.1f} in all)"
+        )
     for busy in (False, True):
         lat = agent_latency(telemetry, busy, args.seconds, args.rate, spans)
         print(

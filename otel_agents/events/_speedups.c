@@ -371,6 +371,29 @@ static PyObject *rfc3339(int64_t ns) {
     return text;
 }
 
+/* A new list for the event: its items are strings, so it can take part in no reference
+ * cycle, and the collector need not track it (see untrack_event). NULL on failure. */
+static PyObject *untracked(PyObject *list) {
+    if (list != NULL) {
+        PyObject_GC_UnTrack(list);
+    }
+    return list;
+}
+
+/* A dict of strings, numbers and such dicts (a converted resource) is untracked, as the
+ * collector itself would untrack it: 1 if it is (or was) untracked, 0 if it holds more. */
+static int untrack_if_atomic(PyObject *dict) {
+    Py_ssize_t position = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(dict, &position, &key, &value)) {
+        if (PyObject_GC_IsTracked(value) && !(PyDict_CheckExact(value) && untrack_if_atomic(value))) {
+            return 0;
+        }
+    }
+    PyObject_GC_UnTrack(dict);
+    return 1;
+}
+
 /* ``outcome._safe`` for the values it keeps as they are: a new reference, or NULL. */
 static PyObject *safe_value(PyObject *value, Py_ssize_t limit) {
     if (PyUnicode_CheckExact(value)) {
@@ -437,7 +460,7 @@ static int convert(PyObject *data, PyObject *field, long how, PyObject *value,
         break;
     case AS_TAGS:
         if (PyUnicode_CheckExact(value)) {
-            converted = PyList_New(1);
+            converted = untracked(PyList_New(1));
             if (converted != NULL) {
                 Py_INCREF(value);
                 PyList_SET_ITEM(converted, 0, value);
@@ -449,7 +472,7 @@ static int convert(PyObject *data, PyObject *field, long how, PyObject *value,
                     return -1;
                 }
             }
-            converted = PySequence_List(value);
+            converted = untracked(PySequence_List(value));
         } else {
             return -1;
         }
@@ -765,8 +788,9 @@ static int fill_from_span(PyObject *data, PyObject *span, PyObject *fields, PyOb
     if (latency == NULL || tags == NULL ||
         set_new(data, F_DURATION_MS, PyFloat_FromDouble(duration)) < 0 ||
         (latency == Py_None && set_new(data, F_LATENCY_MS, PyFloat_FromDouble(duration)) < 0) ||
-        (tags == Py_None && set_new(data, F_TAGS, PyList_New(0)) < 0) ||
-        set_new(data, F_EVENTS, PyList_New(0)) < 0 || set_new(data, F_LINKS, PyList_New(0)) < 0 ||
+        (tags == Py_None && set_new(data, F_TAGS, untracked(PyList_New(0))) < 0) ||
+        set_new(data, F_EVENTS, untracked(PyList_New(0))) < 0 ||
+        set_new(data, F_LINKS, untracked(PyList_New(0))) < 0 ||
         PyDict_SetItem(data, F_STATUS, status)) {
         PyErr_Clear();
         goto done;
@@ -797,6 +821,9 @@ static int fill_from_span(PyObject *data, PyObject *span, PyObject *fields, PyOb
         } else {
             PyErr_Clear();
             converted = PyObject_CallOneArg(RESOURCE_OF, resource);
+            if (converted != NULL && PyDict_CheckExact(converted)) {
+                untrack_if_atomic(converted); /* once per resource: it is cached */
+            }
         }
     }
     if (set_new(data, F_RESOURCE, converted) < 0) {
@@ -813,6 +840,26 @@ done:
     Py_XDECREF(code);
     Py_XDECREF(resource);
     return result;
+}
+
+/* An event's data is read-only (``OutcomeEvent.data``) and, as built here, holds only
+ * strings, numbers, lists of strings and dicts of those: no reference cycle can pass
+ * through it. Untracked, the cyclic collector does not walk its ~60 values at every
+ * young collection for each event still on its way to the sinks. A resource that holds
+ * more (cached as the Python builder made it) keeps the whole event tracked. */
+static void untrack_event(PyObject *data) {
+    PyObject *resource = get(data, F_RESOURCE);
+    if (resource == NULL || PyObject_GC_IsTracked(resource)) {
+        return;
+    }
+    /* metadata and attributes: values that passed safe_value, all atomic */
+    PyObject *metadata = get(data, F_METADATA), *others = get(data, F_ATTRIBUTES);
+    if (metadata == NULL || others == NULL) {
+        return;
+    }
+    PyObject_GC_UnTrack(metadata);
+    PyObject_GC_UnTrack(others);
+    PyObject_GC_UnTrack(data);
 }
 
 static PyObject *speedups_build_outcome(PyObject *module, PyObject *const *args,
@@ -850,6 +897,7 @@ static PyObject *speedups_build_outcome(PyObject *module, PyObject *const *args,
     Py_XDECREF(fields);
     Py_DECREF(metadata);
     Py_DECREF(others);
+    untrack_event(data);
     return data;
 }
 

@@ -13,6 +13,17 @@ from typing import Any
 
 # orjson and base64 load on first use: the decorators import this module, and most
 # processes that import otel_agents encode nothing until content capture or export.
+# orjson is then kept here: a global read, not an import statement per encode (~0.1 µs).
+_orjson: Any = None
+
+
+def _load_orjson() -> Any:
+    global _orjson
+    import orjson
+
+    _orjson = orjson
+    return orjson
+
 
 TRUNCATION_MARKER = "…[truncated {omitted} chars]"
 _MAX_DEPTH = 8
@@ -117,8 +128,7 @@ def to_attribute_value(value: Any, max_length: int) -> str | bool | int | float 
 
 def dumps_text(value: Any, max_length: int) -> str:
     """JSON-encode an already JSON-safe value to text of at most ``max_length`` chars."""
-    import orjson
-
+    orjson = _orjson or _load_orjson()
     return truncate_text(orjson.dumps(value).decode("utf-8"), max_length)
 
 
@@ -140,12 +150,13 @@ def dumps(value: Any) -> bytes:
     mid-emoji) and integers beyond 64 bits; the slow path repairs those and anything else
     not JSON-safe, so one odd value costs one event a little time, never its batch.
     """
-    import orjson
-
+    orjson = _orjson or _load_orjson()
+    payload: bytes
     try:
-        return orjson.dumps(value, default=_default)
+        payload = orjson.dumps(value, default=_default)
     except (TypeError, orjson.JSONEncodeError):
-        return orjson.dumps(_repaired(json_safe(value, max_length=1 << 20)))
+        payload = orjson.dumps(_repaired(json_safe(value, max_length=1 << 20)))
+    return payload
 
 
 def _repaired(value: Any) -> Any:

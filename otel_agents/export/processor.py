@@ -50,12 +50,17 @@ __all__ = ["OutcomeSink", "OutcomeSpanProcessor"]
 
 _logger = logging.getLogger("otel_agents")
 # A waiting thread gets the GIL only after the switch interval (5 ms) unless the holder
-# releases it. The worker offers it after each turn of ~1 ms building a batch (the clock
-# read every few spans): an agent thread waits about that long at most, and the worker's
-# work is not cut into more pieces than that (each hand-off costs both threads a
-# context switch and their caches).
+# releases it. While the worker keeps up, it offers the GIL after each turn of ~1 ms
+# building a batch (the clock read every few spans): an agent thread waits about that
+# long at most, and the worker's work is not cut into more pieces than that (each
+# hand-off costs both threads a context switch and their caches). Behind by more than
+# _BEHIND_BATCHES batches, it keeps the interpreter's own turns (the switch interval,
+# as any thread) until it has caught up: offering after 1 ms against the agents' 5 ms
+# would give it a sixth of the GIL, too little for a tight loop, and the spans piling up
+# would cost memory, cache misses and garbage-collector passes over them.
 _SPANS_PER_CLOCK_READ = 16
 _GIL_TURN_S = 0.001
+_BEHIND_BATCHES = 1
 _offer_gil = functools.partial(time.sleep, 0)
 _clock = time.perf_counter
 _OPERATION = semconv.GEN_AI_OPERATION_NAME
@@ -328,6 +333,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         queue = self._queue
         batch: list[OutcomeEvent] = []
         limit = self._max_value_length
+        behind = _BEHIND_BATCHES * self._max_batch_size
         turn_ends = _clock() + _GIL_TURN_S
         while queue and len(batch) < self._max_batch_size:
             span = queue.popleft()
@@ -337,7 +343,8 @@ class OutcomeSpanProcessor(SpanProcessor):
                 self.failed += 1
                 _logger.exception("otel-agents: could not build an OutcomeEvent from %s", span.name)
             if not len(batch) % _SPANS_PER_CLOCK_READ and _clock() >= turn_ends:
-                _offer_gil()
+                if len(queue) <= behind:
+                    _offer_gil()
                 turn_ends = _clock() + _GIL_TURN_S
         if not batch:
             return
@@ -348,6 +355,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         queue = self._queue
         batch: list[OutcomeEvent] = []
         taken = 0
+        behind = _BEHIND_BATCHES * self._max_batch_size
         turn_ends = _clock() + _GIL_TURN_S
         while queue and taken < self._max_batch_size:
             span = queue.popleft()
@@ -363,7 +371,8 @@ class OutcomeSpanProcessor(SpanProcessor):
             if ready:
                 self._build_events(ready, batch)
             if not taken % _SPANS_PER_CLOCK_READ and _clock() >= turn_ends:
-                _offer_gil()
+                if len(queue) <= behind:
+                    _offer_gil()
                 turn_ends = _clock() + _GIL_TURN_S
         now = time.monotonic()
         if now >= self._next_expiry or self._shutdown:

@@ -8,6 +8,7 @@ awkward values, and that the C code neither leaks nor raises.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -162,6 +164,47 @@ def test_it_holds_no_reference_it_does_not_own(compiled) -> None:
         assert build(span, attributes, [1], 8192) is None
     after = [sys.getrefcount(item) for item in watched]
     assert after == before
+
+
+def _finished_span_with(resource_attributes: dict[str, Any], **attributes: Any) -> Any:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create(resource_attributes))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    base = {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.agent.name": "gc-check",
+        "agent.outcome.status": "SUCCESS",
+    }
+    tracer = provider.get_tracer("otel_agents")
+    tracer.start_span("invoke_agent gc-check", attributes={**base, **attributes}).end()
+    (span,) = exporter.get_finished_spans()
+    return span
+
+
+def test_events_are_left_out_of_the_cyclic_collector_only_when_they_hold_no_cycle(
+    compiled,
+) -> None:
+    build = compiled.compiled
+    span = _finished_span_with(
+        {"service.name": "gc"},
+        **{"agent.tags": ("a", "b"), "agent.metadata.k": "v", "custom": 2},
+    )
+    data = build(span, dict(span.attributes), None, 8192)
+    assert data is not None and data["tags"] == ["a", "b"] and data["metadata"] == {"k": "v"}
+    # Strings, numbers and containers of them: the collector would only walk them.
+    containers = [data, *(value for value in data.values() if isinstance(value, (list, dict)))]
+    assert containers[1:] and not any(gc.is_tracked(item) for item in containers)
+    # A resource holding a list (a sequence attribute) keeps the event tracked.
+    listed = _finished_span_with({"service.name": "gc", "process.command_args": ("a", "b")})
+    data = build(listed, dict(listed.attributes), None, 8192)
+    assert data is not None and gc.is_tracked(data)
+    assert data["resource"]["attributes"]["process.command_args"] == ["a", "b"]
+    # Untracked or not, each event is still freed at once by reference counting.
+    collected = gc.collect()
+    alive = len(gc.get_objects())
+    for _ in range(2000):
+        build(span, dict(span.attributes), None, 8192)
+    assert gc.collect() <= collected + 5 and len(gc.get_objects()) <= alive + 50
 
 
 def test_the_pure_python_switch_turns_it_off() -> None:

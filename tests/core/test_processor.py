@@ -121,3 +121,42 @@ def test_a_tree_that_cannot_be_built_leaves_the_outcomes_and_lets_other_spans_go
         assert processor.rollup_stats() == {}
     finally:
         provider.shutdown()
+
+
+def test_the_worker_offers_the_gil_only_once_it_has_caught_up(monkeypatch):
+    """Behind by more than a batch, the worker keeps the interpreter's own turns (offering
+    the GIL after each 1 ms would starve it in a tight loop); caught up, it offers it."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from otel_agents.export import processor as module
+    from otel_agents.export.processor import OutcomeSpanProcessor
+    from otel_agents.export.recent import RecentEvents
+
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 0.002  # every clock read ends a turn
+        return now[0]
+
+    batch = 64
+    recent = RecentEvents(maxlen=1024)
+    processor = OutcomeSpanProcessor([recent], max_batch_size=batch, export_interval_ms=3_600_000)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    queued_at_offers: list[int] = []
+    monkeypatch.setattr(module, "_clock", clock)
+    monkeypatch.setattr(module, "_offer_gil", lambda: queued_at_offers.append(processor.queued))
+    tracer = provider.get_tracer("otel_agents")
+    try:
+        with processor._export_lock:  # the worker waits: this thread exports
+            for _ in range(4 * batch):
+                tracer.start_span(
+                    "invoke_agent a", attributes={"gen_ai.operation.name": "invoke_agent"}
+                ).end()
+            while processor.queued:
+                processor._export_one()
+    finally:
+        provider.shutdown()
+    assert len(recent.query(count=10 * batch)) == 4 * batch
+    # A turn ends every 16 spans; none is offered while more than a batch is queued.
+    assert queued_at_offers == [64, 48, 32, 16, 0]
