@@ -138,12 +138,19 @@ def _values(messages: list[Any]) -> list[dict[str, Any]]:
 
 
 def _wait_for(
-    bootstrap: str, topic: str, done: Callable[[list[Any]], bool], timeout: float = 240
+    bootstrap: str,
+    topic: str,
+    done: Callable[[list[Any]], bool],
+    timeout: float = 240,
+    expect: int = 0,
 ) -> list[Any]:
+    """Read ``topic`` whole until ``done`` says so. Each read waits up to 10 s for
+    ``expect`` messages: with none expected it returns once 1 s passed without any, which
+    a fresh consumer's first fetch can take on a loaded machine."""
     deadline = time.monotonic() + timeout
     messages: list[Any] = []
     while time.monotonic() < deadline:
-        messages = read_topic(bootstrap, topic, expect=0, timeout=10, settle=1.0)
+        messages = read_topic(bootstrap, topic, expect=expect, timeout=10, settle=1.0)
         if done(messages):
             return messages
         time.sleep(2)
@@ -325,7 +332,10 @@ def scenario(
             ),
         )
         dead = _wait_for(
-            kafka_bootstrap, topics["dead-letter"], lambda ms: len(ms) >= len(malformed)
+            kafka_bootstrap,
+            topics["dead-letter"],
+            lambda ms: len(ms) >= len(malformed),
+            expect=len(malformed),
         )
         excluded = {late["id"], unknown["id"], tick_feedback["id"]}
         yield Scenario(
