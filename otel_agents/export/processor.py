@@ -343,9 +343,7 @@ class OutcomeSpanProcessor(SpanProcessor):
                 self.failed += 1
                 _logger.exception("otel-agents: could not build an OutcomeEvent from %s", span.name)
             if not len(batch) % _SPANS_PER_CLOCK_READ and _clock() >= turn_ends:
-                if len(queue) <= behind:
-                    _offer_gil()
-                turn_ends = _clock() + _GIL_TURN_S
+                turn_ends = _next_turn(queue, behind)
         if not batch:
             return
         self.processed += len(batch)
@@ -371,9 +369,7 @@ class OutcomeSpanProcessor(SpanProcessor):
             if ready:
                 self._build_events(ready, batch)
             if not taken % _SPANS_PER_CLOCK_READ and _clock() >= turn_ends:
-                if len(queue) <= behind:
-                    _offer_gil()
-                turn_ends = _clock() + _GIL_TURN_S
+                turn_ends = _next_turn(queue, behind)
         now = time.monotonic()
         if now >= self._next_expiry or self._shutdown:
             self._next_expiry = now + 1.0
@@ -509,6 +505,14 @@ class OutcomeSpanProcessor(SpanProcessor):
                 self._max_queue_size,
                 self.dropped,
             )
+
+
+def _next_turn(queue: collections.deque[ReadableSpan], behind: int) -> float:
+    """A turn of building ended: offer the GIL if no more than ``behind`` spans wait (see
+    _GIL_TURN_S); when the next turn ends."""
+    if len(queue) <= behind:
+        _offer_gil()
+    return _clock() + _GIL_TURN_S
 
 
 class _TreeOnFirstBatch:
