@@ -254,6 +254,9 @@ def configure(
                 settings.outcome_log or DEFAULT_OUTCOME_LOG_PATH,
                 max_bytes=settings.outcome_log_max_bytes,
                 keep=settings.outcome_log_keep,
+                # Alone, the log frees each event's JSON once written; beside Kafka or a
+                # sink of the user's, it leaves the bytes on the event for them to reuse.
+                share_json=len(outcome_sinks) > 1,
             )
             outcome_sinks.append(log)
 
