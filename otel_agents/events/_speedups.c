@@ -796,7 +796,19 @@ static int fill_from_span(PyObject *data, PyObject *span, PyObject *fields, PyOb
         goto done;
     }
 
-    PyObject *code_name = PyDict_GetItemWithError(STATUS_CODE_NAMES, code);
+    /* StatusCode is an Enum: hashing one runs Enum.__hash__ in Python (~1k instructions).
+       Its three members are matched by identity first; the lookup is the fallback. */
+    PyObject *code_name = NULL, *member, *member_name;
+    Py_ssize_t at = 0;
+    while (PyDict_Next(STATUS_CODE_NAMES, &at, &member, &member_name)) {
+        if (member == code) {
+            code_name = member_name;
+            break;
+        }
+    }
+    if (code_name == NULL) {
+        code_name = PyDict_GetItemWithError(STATUS_CODE_NAMES, code);
+    }
     if (code_name == NULL && PyErr_Occurred()) {
         PyErr_Clear();
         goto done;
