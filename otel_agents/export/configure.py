@@ -259,6 +259,8 @@ def configure(
                 share_json=len(outcome_sinks) > 1,
             )
             outcome_sinks.append(log)
+        if kafka_sink is not None and adopted is None and len(outcome_sinks) == 2:
+            kafka_sink.share_json = False  # the only sink that serialises events
 
         # Metrics are recorded from finished outcomes on the processor's thread.
         meter_provider = _meter_provider(metrics_target, provider)
