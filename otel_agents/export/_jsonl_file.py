@@ -63,7 +63,7 @@ class JsonLinesFile:
     def _after_fork_in_child(self) -> None:
         self._lock = threading.Lock()
 
-    def append(self, lines: bytes, records: int) -> bool:
+    def append(self, lines: bytes | memoryview, records: int) -> bool:
         """Write ``records`` complete lines; False (counted, logged once) if the disk refused.
 
         Unbuffered: a refused write (disk full) leaves no bytes queued in a buffer to merge
@@ -83,7 +83,7 @@ class JsonLinesFile:
                         # progress also looks like a line without its newline.
                         self._end_torn_line()
                 view = memoryview(lines)
-                while done < len(lines):
+                while done < len(view):
                     done += self._file.write(view[done:]) or 0
                 self.written += records
                 self._records_in[0] += records
@@ -100,7 +100,8 @@ class JsonLinesFile:
                     self._rotate()
                 return True
             except OSError as exc:
-                whole = lines.count(b"\n", 0, done)  # lines that did reach the file
+                # The lines that did reach the file.
+                whole = bytes(memoryview(lines)[:done]).count(b"\n")
                 self.written += whole
                 self._records_in[0] += whole
                 self.failed += records - whole

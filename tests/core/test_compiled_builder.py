@@ -9,8 +9,10 @@ awkward values, and that the C code neither leaks nor raises.
 from __future__ import annotations
 
 import gc
+import hashlib
 import math
 import os
+import platform
 import subprocess
 import sys
 import types
@@ -107,6 +109,35 @@ def test_event_ids_are_uuid5_of_the_ids(traced, compiled) -> None:
     for event in events:
         name = f"{event.trace_id}-{event.span_id}-outcome"
         assert event.event_id == str(uuid.uuid5(EVENT_ID_NAMESPACE, name))
+
+
+def test_both_sha1_paths_give_hashlibs_digest(compiled) -> None:
+    from otel_agents.events import _speedups
+
+    # Every length around the block boundaries (55/56/64 bytes), and long messages.
+    messages = [os.urandom(size) for size in [*range(0, 200), 1000, 4096, 65_537]]
+    accelerated = _speedups.sha1_accelerated
+    for message in messages:
+        expected = hashlib.sha1(message).digest()
+        assert _speedups.sha1(message, False) == expected, len(message)
+        digest = _speedups.sha1(message, True)
+        assert digest == (expected if accelerated else None), len(message)
+
+
+def test_the_sha_instructions_are_used_where_the_cpu_has_them(compiled) -> None:
+    from otel_agents.events import _speedups
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if platform.machine() not in ("x86_64", "AMD64") or not cpuinfo.exists():
+        assert not _speedups.sha1_accelerated
+        return
+    flags = {
+        word
+        for line in cpuinfo.read_text().splitlines()
+        if line.startswith("flags")
+        for word in line.split(":", 1)[1].split()
+    }
+    assert _speedups.sha1_accelerated == ("sha_ni" in flags)
 
 
 def _finished_span() -> Any:

@@ -310,3 +310,48 @@ def test_the_tracer_is_taken_with_the_first_span_then_called_directly(tmp_path):
         assert [span.name for span in exporter.get_finished_spans()] == ["invoke_agent planner"] * 2
     finally:
         oa.shutdown()
+
+
+class _Collecting:
+    """A sink of the user's that serialises each event, as a network sink would."""
+
+    def __init__(self) -> None:
+        self.payloads: list[bytes] = []
+
+    def export_events(self, events):
+        self.payloads.extend(event.to_json_bytes() for event in events)
+
+    def force_flush(self, timeout_millis=30000):
+        return True
+
+    def shutdown(self):
+        return None
+
+
+@pytest.mark.parametrize("other_sink", [False, True])
+def test_the_outcome_log_leaves_the_json_on_the_event_only_for_other_sinks(tmp_path, other_sink):
+    collecting = _Collecting()
+    oa.configure(
+        tracer_provider=TracerProvider(),
+        outcome_log=tmp_path / "o.jsonl",
+        sinks=[collecting] if other_sink else [],
+    )
+    try:
+
+        @oa.tool
+        def t(i):
+            return i
+
+        for i in range(3):
+            t(i)
+        assert oa.force_flush(10_000)
+        for event in oa.recent_events(count=3):
+            # Kept: both sinks serialised it once; not kept: the log freed its copy.
+            kept = event.to_json_bytes(keep=False) is event.to_json_bytes(keep=False)
+            assert kept is other_sink
+        logged = (tmp_path / "o.jsonl").read_bytes().splitlines()
+        assert len(logged) == 3
+        if other_sink:
+            assert sorted(collecting.payloads) == sorted(logged)
+    finally:
+        oa.shutdown()

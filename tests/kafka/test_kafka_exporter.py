@@ -396,3 +396,38 @@ def test_settings_parse_sizes_json_and_keep_defaults(tmp_path: Path) -> None:
     assert settings.producer_config["acks"] == 1
     assert settings.producer_config["partitioner"] == "fnv1a_random"
     assert settings.spool_dir == tmp_path / "otel-agents" / "spool" / "localhost_9092"
+
+
+@pytest.mark.parametrize("with_log", [False, True])
+def test_configure_frees_each_events_json_unless_another_sink_reuses_it(
+    kafka_bootstrap: str, kafka_topic: str, tmp_path: Path, with_log: bool
+) -> None:
+    import otel_agents as oa
+
+    telemetry = oa.configure(
+        tracer_provider=TracerProvider(),
+        kafka_bootstrap_servers=kafka_bootstrap,
+        kafka_topic=kafka_topic,
+        spool_dir=tmp_path / "spool",
+        outcome_log=tmp_path / "o.jsonl" if with_log else None,
+    )
+    try:
+
+        @oa.agent(name="planner")
+        def plan(i: int) -> int:
+            return i
+
+        for i in range(5):
+            plan(i)
+        assert telemetry.force_flush(30_000)
+        messages = read_topic(kafka_bootstrap, kafka_topic, expect=5)
+        assert len(messages) == 5
+        for event in oa.recent_events(count=5):
+            # Kept on the event only when the log serialises it too (and then once).
+            kept = event.to_json_bytes(keep=False) is event.to_json_bytes(keep=False)
+            assert kept is with_log
+        if with_log:
+            logged = sorted((tmp_path / "o.jsonl").read_bytes().splitlines())
+            assert logged == sorted(m.value() for m in messages)
+    finally:
+        oa.shutdown()

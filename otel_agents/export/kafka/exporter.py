@@ -124,6 +124,10 @@ class KafkaOutcomeExporter(SpanExporter):
         )
         self.topic = self.settings.topic
         self._max_value_bytes = max(1024, self.settings.max_message_bytes - _RECORD_OVERHEAD)
+        #: Leave each event's JSON on the event for other sinks (the outcome log) to reuse;
+        #: configure() turns it off when this is the only sink that serialises events, so
+        #: the bytes are freed once produced instead of held by ``oa.recent_events()``.
+        self.share_json = True
         s = self.settings
         self._spool = Spool(s.spool_dir, s.spool_max_bytes, s.spool_fsync)
         self._rejected = Spool(s.spool_dir / "rejected", s.spool_max_bytes, s.spool_fsync)
@@ -316,10 +320,10 @@ class KafkaOutcomeExporter(SpanExporter):
         # once per outcome; a helper call or a lookup per event shows in the totals).
         core = self._core
         produce, on_delivery = core.producer.produce, core.on_delivery
-        topic, max_bytes = self.topic, self._max_value_bytes
+        topic, max_bytes, keep = self.topic, self._max_value_bytes, self.share_json
         for event in events:
             try:
-                value = event.to_json_bytes(max_bytes)
+                value = event.to_json_bytes(max_bytes, keep)
                 key = event.trace_id.encode()
                 headers = _headers(event.traceparent.encode())
             except Exception:  # the event model promises not to raise; counted, not hidden
