@@ -166,6 +166,10 @@ class KafkaBroker:
 
     def _java(self, *args: str) -> list[str]:
         libs = ensure_jars(self.version)
+        # The JVM's scratch files (lz4's native library, unpacked per run) in the broker's
+        # folder: a killed broker never removes them, and they would pile up in /tmp.
+        scratch = self.workdir / "java-tmp"
+        scratch.mkdir(parents=True, exist_ok=True)
         return [
             "java",
             "-Xms128m",
@@ -173,6 +177,7 @@ class KafkaBroker:
             "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1",
             "-Djava.awt.headless=true",
+            f"-Djava.io.tmpdir={scratch}",
             "-cp",
             f"{libs}/*",
             *args,

@@ -201,7 +201,12 @@ def scenario(
         OTEL_AGENTS_KAFKA_FEEDBACK_TOPIC=topics["feedback"],
         PYSPARK_PYTHON=sys.executable,
         PYSPARK_DRIVER_PYTHON=sys.executable,
+        # Spark's scratch folders (block manager, artifacts) in the test's folder: the
+        # killed job never removes its own, which would pile up in the system's.
+        SPARK_LOCAL_DIRS=str(work / "spark-local"),
+        SPARK_SUBMIT_OPTS=f"-Djava.io.tmpdir={work / 'java-tmp'}",
     )
+    (work / "java-tmp").mkdir()
     env.pop("OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS", None)
     producer = Producer({"bootstrap.servers": kafka_bootstrap})
     jobs: list[_Job] = []
