@@ -167,7 +167,8 @@ class KafkaBroker:
     def _java(self, *args: str) -> list[str]:
         libs = ensure_jars(self.version)
         # The JVM's scratch files (lz4's native library, unpacked per run) in the broker's
-        # folder: a killed broker never removes them, and they would pile up in /tmp.
+        # folder: a killed broker never removes them, and they would pile up in the
+        # system's temp folder.
         scratch = self.workdir / "java-tmp"
         scratch.mkdir(parents=True, exist_ok=True)
         return [
