@@ -254,13 +254,14 @@ def configure(
                 settings.outcome_log or DEFAULT_OUTCOME_LOG_PATH,
                 max_bytes=settings.outcome_log_max_bytes,
                 keep=settings.outcome_log_keep,
-                # Alone, the log frees each event's JSON once written; beside Kafka or a
-                # sink of the user's, it leaves the bytes on the event for them to reuse.
-                share_json=len(outcome_sinks) > 1,
             )
             outcome_sinks.append(log)
-        if kafka_sink is not None and adopted is None and len(outcome_sinks) == 2:
-            kafka_sink.share_json = False  # the only sink that serialises events
+        # Every sink after the recent-events buffer may serialise events. When two do, the
+        # JSON stays on each event for the other (made once); one alone frees it once sent.
+        share_json = len(outcome_sinks) > 2
+        for serialiser in (kafka_sink, log):
+            if serialiser is not None:
+                serialiser.share_json = share_json
 
         # Metrics are recorded from finished outcomes on the processor's thread.
         meter_provider = _meter_provider(metrics_target, provider)

@@ -42,7 +42,8 @@ class JsonLinesOutcomeLog:
         share_json: bool = False,
     ) -> None:
         self._file = JsonLinesFile(path, "outcome log", max_bytes, keep)
-        self._share_json = share_json
+        #: Leave each event's JSON on the event for another sink that serialises it.
+        self.share_json = share_json
         # Lines are copied into a buffer kept for the sink's life and written from it
         # whenever it is full: each event's bytes are freed as soon as they are copied.
         # Holding a whole batch of them (~1 MB) made the C allocator grow and trim its heap
@@ -79,7 +80,7 @@ class JsonLinesOutcomeLog:
     def export_events(self, events: Sequence[OutcomeEvent]) -> None:
         spares = self._spare_buffers
         buffer = spares.pop() if spares else bytearray(_BUFFER_BYTES)
-        file, keep = self._file, self._share_json
+        file, keep = self._file, self.share_json
         used = lines = 0
         try:
             for event in events:
