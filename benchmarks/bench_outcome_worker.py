@@ -5,8 +5,9 @@
 * **tight loop**: ``--calls`` decorated calls as fast as one thread can make them, with
   ``configure()``'s default sinks (recent events, JSON-lines log; Kafka with ``--kafka``):
   process CPU per call, outcome spans dropped, batches the calling thread had to export
-  itself (the queue was full), events built; on Linux also the CPU of each thread (the
-  agent's, the outcome worker, each sink's lane, the Kafka client's own).
+  itself (the queue was full), events built; the garbage collector's CPU by generation
+  (spans waiting in a long queue make its passes longer); on Linux also the CPU of each
+  thread (the agent's, the outcome worker, each sink's lane, the Kafka client's own).
 * **agent latency**: one agent thread calls ``@oa.agent`` at a steady pace and times each
   call, once with the outcome worker idle and once while it converts a steady stream of
   finished spans (fed straight into its queue, so no second Python thread competes for
@@ -16,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -45,10 +47,12 @@ OPTIONS: dict[str, Any] = {
 def tight_loop(calls: int, telemetry: Any) -> dict[str, float]:
     traced = oa.agent(**OPTIONS)(plan)
     cpu, wall = time.process_time, time.perf_counter
+    collections = GarbageCollections()
     threads_before = cpu_by_thread()
     c0, w0 = cpu(), wall()
-    for _ in range(calls):
-        traced("task")
+    with collections:
+        for _ in range(calls):
+            traced("task")
     w1 = wall()
     telemetry.force_flush(120_000)
     c1 = cpu()
@@ -63,7 +67,39 @@ def tight_loop(calls: int, telemetry: Any) -> dict[str, float]:
         "cpu_us_per_call": (c1 - c0) / calls * 1e6,
         **{k: float(v) for k, v in stats.items()},
         **by_thread,
+        **collections.per_call(calls),
     }
+
+
+class GarbageCollections:
+    """CPU of the cyclic garbage collector's passes while in the block, by generation.
+
+    Every span queued for the outcome worker is ~10 objects the collector walks until
+    the worker takes it: a long queue shows here, on whichever thread triggers a pass.
+    """
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self._started: dict[int, float] = {}
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        thread = threading.get_ident()
+        if phase == "start":
+            self._started[thread] = time.thread_time()
+            return
+        began = self._started.pop(thread, None)
+        if began is not None:
+            self.seconds[info["generation"]] += time.thread_time() - began
+
+    def per_call(self, calls: int) -> dict[str, float]:
+        return {f"gc{gen}": seconds / calls * 1e6 for gen, seconds in enumerate(self.seconds)}
+
+    def __enter__(self) -> GarbageCollections:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
 
 
 def cpu_by_thread() -> dict[str, float]:
@@ -104,13 +140,19 @@ def raw_otel_loop(calls: int) -> dict[str, float]:
             return result
 
     cpu = time.process_time
+    collections = GarbageCollections()
     c0 = cpu()
-    for _ in range(calls):
-        raw()
+    with collections:
+        for _ in range(calls):
+            raw()
     provider.force_flush()
     c1 = cpu()
     provider.shutdown()
-    return {"cpu_us_per_call": (c1 - c0) / calls * 1e6, "dropped": calls - exporter.exported}
+    return {
+        "cpu_us_per_call": (c1 - c0) / calls * 1e6,
+        "dropped": calls - exporter.exported,
+        **collections.per_call(calls),
+    }
 
 
 def _finished_spans(count: int) -> list[Any]:
@@ -229,6 +271,13 @@ def _measure(args: argparse.Namespace, scratch: Path, bootstrap: str | None) -> 
         f"process, before and after); events {loop['events']:,.0f}, dropped "
         f"{loop['dropped']:,.0f}, caller exports {loop['caller_exports']:,.0f}, failed "
         f"{loop['failed']:,.0f}; raw OTel dropped {raw['dropped'] + raw_after['dropped']:,.0f}"
+    )
+    print(
+        "  garbage collection, CPU µs per call by generation: "
+        + ", ".join(f"gen{g} {loop[f'gc{g}']:.2f}" for g in range(3))
+        + " (raw OTel's: "
+        + ", ".join(f"gen{g} {(raw[f'gc{g}'] + raw_after[f'gc{g}']) / 2:.2f}" for g in range(3))
+        + ")"
     )
     split = {k[len("thread:") :]: v for k, v in loop.items() if k.startswith("thread:") and v > 0}
     if split:

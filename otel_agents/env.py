@@ -56,7 +56,7 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("OTEL_AGENTS_REDACT", "true", "bool", "redact secrets in content and metadata"),
     EnvVar("OTEL_AGENTS_REDACT_PATTERN", "", "regex", "one more pattern to redact"),
     EnvVar("OTEL_AGENTS_REDACT_CALLBACK", "", "module:function", "a function applied to content"),
-    EnvVar("OTEL_AGENTS_MAX_QUEUE_SIZE", "16384", "int", "finished spans waiting for export"),
+    EnvVar("OTEL_AGENTS_MAX_QUEUE_SIZE", "2048", "int", "finished spans waiting for export"),
     EnvVar("OTEL_AGENTS_EXPORT_INTERVAL_MS", "100", "int", "how often the event worker wakes"),
     EnvVar("OTEL_AGENTS_SINK_QUEUE_SIZE", "16384", "int", "events waiting for each sink"),
     EnvVar("OTEL_AGENTS_SINK_TIMEOUT_MS", "10000", "int", "deadline of a sink call; shutdown"),
@@ -137,7 +137,9 @@ SETTINGS_FIELDS: tuple[SettingField, ...] = (
     SettingField("otlp_protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", "text"),
     SettingField("kafka_bootstrap_servers", "OTEL_AGENTS_KAFKA_BOOTSTRAP_SERVERS", None, "text"),
     SettingField("kafka_topic", "OTEL_AGENTS_KAFKA_TOPIC", None, "text"),
-    SettingField("max_queue_size", "OTEL_AGENTS_MAX_QUEUE_SIZE", 16384, "int"),
+    # As the SDK's BatchSpanProcessor: every queued span is ~10 objects the host's
+    # garbage collector walks; a backlog of 16,384 made each full collection ~55 ms.
+    SettingField("max_queue_size", "OTEL_AGENTS_MAX_QUEUE_SIZE", 2048, "int"),
     SettingField("export_interval_ms", "OTEL_AGENTS_EXPORT_INTERVAL_MS", 100, "int"),
     SettingField("sink_queue_size", "OTEL_AGENTS_SINK_QUEUE_SIZE", 16384, "int"),
     SettingField("sink_timeout_ms", "OTEL_AGENTS_SINK_TIMEOUT_MS", 10000, "int"),
@@ -154,7 +156,7 @@ class Settings(FrozenRecord):
     """Everything ``configure()`` can set; ``SETTINGS_FIELDS`` names each one's env var.
 
     settings = Settings.from_env({"service_name": "support-bot"})
-    settings.max_queue_size   # 16384 unless OTEL_AGENTS_MAX_QUEUE_SIZE says otherwise
+    settings.max_queue_size   # 2048 unless OTEL_AGENTS_MAX_QUEUE_SIZE says otherwise
     """
 
     __slots__ = tuple(field.name for field in SETTINGS_FIELDS)

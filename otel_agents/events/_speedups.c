@@ -190,6 +190,7 @@ static PyObject *STATUS_CODE_NAMES;  /* StatusCode -> its name */
 static PyObject *RESOURCE_CACHE;     /* id(resource) -> (resource, converted) */
 static PyObject *RESOURCE_OF;        /* resource -> converted (fills the cache) */
 static PyObject *EVENT_TYPE;         /* "outcome" */
+static PyObject *EVENT_CLASS;        /* OutcomeEvent, whose instances seal_event may untrack */
 static PyObject *INFO;               /* "INFO" */
 static PyObject *UNSET;              /* "UNSET" */
 static unsigned char NAMESPACE[16];
@@ -202,7 +203,7 @@ static PyObject *F_OPERATION, *F_STATUS, *F_SEVERITY, *F_INPUT_TOKENS, *F_OUTPUT
     *F_TOTAL_TOKENS, *F_EVENTS, *F_LINKS, *F_TAGS, *F_LATENCY_MS, *F_EVENT_ID, *F_EVENT_TYPE,
     *F_TRACE_ID, *F_SPAN_ID, *F_PARENT_SPAN_ID, *F_TRACE_FLAGS, *F_KIND, *F_NAME,
     *F_SPAN_NAME, *F_START_TIME, *F_END_TIME, *F_DURATION_MS, *F_SPAN_STATUS, *F_METADATA,
-    *F_ATTRIBUTES, *F_RESOURCE;
+    *F_ATTRIBUTES, *F_RESOURCE, *F_DATA;
 static PyObject *A_NAME, *A_CONTEXT, *A_PARENT, *A_START_TIME, *A_END_TIME, *A_STATUS,
     *A_STATUS_CODE, *A_RESOURCE, *A_EVENTS, *A_LINKS, *A_DQ;
 
@@ -237,6 +238,7 @@ static int intern_names(void) {
     NAME(F_METADATA, "metadata");
     NAME(F_ATTRIBUTES, "attributes");
     NAME(F_RESOURCE, "resource");
+    NAME(F_DATA, "_data");
     NAME(A_NAME, "_name");
     NAME(A_CONTEXT, "_context");
     NAME(A_PARENT, "_parent");
@@ -260,12 +262,13 @@ static int keep(PyObject **slot, PyObject *value) {
 
 static PyObject *speedups_configure(PyObject *module, PyObject *args) {
     PyObject *template, *str_fields, *dispatch, *prefix, *operations, *severities, *codes,
-        *cache, *resource_of, *event_type;
+        *cache, *resource_of, *event_type, *event_class;
     Py_buffer namespace;
-    if (!PyArg_ParseTuple(args, "O!O!O!UO!O!O!O!OUy*", &PyDict_Type, &template, &PyDict_Type,
+    if (!PyArg_ParseTuple(args, "O!O!O!UO!O!O!O!OUy*O!", &PyDict_Type, &template, &PyDict_Type,
                           &str_fields, &PyDict_Type, &dispatch, &prefix, &PyDict_Type,
                           &operations, &PyDict_Type, &severities, &PyDict_Type, &codes,
-                          &PyDict_Type, &cache, &resource_of, &event_type, &namespace)) {
+                          &PyDict_Type, &cache, &resource_of, &event_type, &namespace,
+                          &PyType_Type, &event_class)) {
         return NULL;
     }
     if (namespace.len != 16) {
@@ -285,6 +288,7 @@ static PyObject *speedups_configure(PyObject *module, PyObject *args) {
     keep(&RESOURCE_CACHE, cache);
     keep(&RESOURCE_OF, resource_of);
     keep(&EVENT_TYPE, event_type);
+    keep(&EVENT_CLASS, event_class);
     configured = 1;
     Py_RETURN_NONE;
 }
@@ -981,6 +985,28 @@ static PyObject *speedups_build_outcome(PyObject *module, PyObject *const *args,
     return data;
 }
 
+/* An OutcomeEvent (exactly the class handed over in ``configure``, which keeps its data
+ * and its JSON in two slots) whose data is untracked (see untrack_event) can take part in
+ * no reference cycle either: its other slot holds bytes or None. Untracked too, the
+ * events waiting in a sink's queue or kept for ``recent_events()`` are no longer walked
+ * by every collection that reaches them. Returns the event; any other object unchanged. */
+static PyObject *speedups_seal_event(PyObject *module, PyObject *event) {
+    if (configured && Py_TYPE(event) == (PyTypeObject *)EVENT_CLASS &&
+        PyObject_GC_IsTracked(event)) {
+        PyObject *data = PyObject_GetAttr(event, F_DATA);
+        if (data == NULL) {
+            PyErr_Clear();
+        } else {
+            if (PyDict_CheckExact(data) && !PyObject_GC_IsTracked(data)) {
+                PyObject_GC_UnTrack(event);
+            }
+            Py_DECREF(data);
+        }
+    }
+    Py_INCREF(event);
+    return event;
+}
+
 /* For the tests: SHA-1 of ``data`` with the portable block function or the CPU's SHA
    instructions (None where the CPU or the build has none). */
 static PyObject *speedups_sha1(PyObject *self, PyObject *args) {
@@ -1013,6 +1039,8 @@ static PyMethodDef methods[] = {
      "Hand over the builder's tables (called once by otel_agents.events.outcome)."},
     {"build_outcome", (PyCFunction)(void (*)(void))speedups_build_outcome, METH_FASTCALL,
      "The data of a finished span's OutcomeEvent, or None when the Python builder must make it."},
+    {"seal_event", speedups_seal_event, METH_O,
+     "Leave an OutcomeEvent whose data holds no cycle out of the cyclic collector."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -268,7 +268,7 @@ class OutcomeEvent:
             # The compiled builder makes the same dict for the common case, else None.
             built = _build_outcome(span, source, events, limit)
             if built is not None:
-                return cls(built)
+                return _seal_event(cls(built))
         return cls(_data_of(span, event_type, limit, source, events))
 
     @classmethod
@@ -773,8 +773,20 @@ def _load_build_outcome() -> Any:
         _resource,
         EVENT_TYPE_OUTCOME,
         EVENT_ID_NAMESPACE.bytes,
+        OutcomeEvent,
     )
+    global _seal_event
+    _seal_event = _speedups.seal_event
     return _speedups.build_outcome
+
+
+def _as_is(event: OutcomeEvent) -> OutcomeEvent:
+    return event
+
+
+#: The compiled ``seal_event`` once loaded: an event whose data the compiled builder left
+#: out of the cyclic collector (it holds no reference cycle) is left out too.
+_seal_event: Callable[[OutcomeEvent], OutcomeEvent] = _as_is
 
 
 #: The compiled builder of most events, or None (then ``from_span`` builds them all).

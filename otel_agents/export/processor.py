@@ -86,7 +86,7 @@ class OutcomeSpanProcessor(SpanProcessor):
     def __init__(
         self,
         sinks: Sequence[OutcomeSink],
-        max_queue_size: int = 16384,
+        max_queue_size: int = 2048,
         max_batch_size: int = 512,
         export_interval_ms: int = 100,
         max_value_length: int = 8192,

@@ -257,3 +257,24 @@ def test_the_installed_module_is_built_from_the_current_source(compiled) -> None
         "otel_agents/events/_speedups.c changed after it was compiled: "
         "run `pip install -e .` (or `make lint`) again"
     )
+
+
+def test_events_whose_data_holds_no_cycle_are_left_out_of_the_collector_too(compiled) -> None:
+    span = _finished_span_with({"service.name": "gc"}, **{"agent.metadata.k": "v"})
+    event = outcome.OutcomeEvent.from_span(span)
+    assert not gc.is_tracked(event._data) and not gc.is_tracked(event)
+    # Serialised or read, it stays what it was; the bytes it may keep are no container.
+    assert event.to_json_bytes() and event.metadata == {"k": "v"}
+    # A subclass may hold more than its two slots: its events are left as they are.
+    subclass = type("Mine", (outcome.OutcomeEvent,), {})
+    assert gc.is_tracked(subclass.from_span(span))
+    # Data that holds a container the collector tracks keeps the event tracked.
+    listed = _finished_span_with({"service.name": "gc", "process.command_args": ("a", "b")})
+    assert gc.is_tracked(outcome.OutcomeEvent.from_span(listed))
+    # Untracked events are still freed at once by reference counting.
+    gc.collect()
+    alive = len(gc.get_objects())
+    kept = [outcome.OutcomeEvent.from_span(span) for _ in range(2000)]
+    assert len(gc.get_objects()) <= alive + 50
+    del kept
+    assert gc.collect() <= 5
