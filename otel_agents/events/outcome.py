@@ -761,20 +761,25 @@ def _load_build_outcome() -> Any:
         operation: (_NAME_FIELD_BY_KIND[kind], _KIND_VALUES[kind])
         for operation, kind in KIND_BY_OPERATION.items()
     }
-    _speedups.configure(
-        _TEMPLATE,
-        _STR_FIELDS,
-        _DISPATCH,
-        _METADATA_PREFIX,
-        operations,
-        _SEVERITY_OF_STATUS,
-        _STATUS_CODE_NAMES,
-        _RESOURCE_CACHE,
-        _resource,
-        EVENT_TYPE_OUTCOME,
-        EVENT_ID_NAMESPACE.bytes,
-        OutcomeEvent,
-    )
+    try:
+        _speedups.configure(
+            _TEMPLATE,
+            _STR_FIELDS,
+            _DISPATCH,
+            _METADATA_PREFIX,
+            operations,
+            _SEVERITY_OF_STATUS,
+            _STATUS_CODE_NAMES,
+            _RESOURCE_CACHE,
+            _resource,
+            EVENT_TYPE_OUTCOME,
+            EVENT_ID_NAMESPACE.bytes,
+            OutcomeEvent,
+        )
+    except TypeError:
+        # Compiled from another version of this file (a source checkout not rebuilt):
+        # the Python builder makes every event rather than the import failing.
+        return None
     global _seal_event
     _seal_event = _speedups.seal_event
     return _speedups.build_outcome

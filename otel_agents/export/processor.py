@@ -93,7 +93,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         emit_pending: bool = False,
         run_tree: RunTree | Callable[[], RunTree] | None = None,
         stamp_session_ids: bool = False,
-        sink_queue_size: int = 16384,
+        sink_queue_size: int = 2048,
         sink_timeout_ms: int = 10000,
     ) -> None:
         self._sinks = list(sinks)

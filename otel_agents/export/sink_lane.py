@@ -18,7 +18,7 @@ Sinks that never block (in memory: the recent-events ring, metrics) say so with
 ``exports_inline = True`` and are called on the processor's thread instead: no thread of
 their own, and ``oa.recent_events()`` sees an event as soon as it is built.
 
-    lane = lane_for(sink, "JsonLinesOutcomeLog", max_events=16384, stuck_after_s=10.0)
+    lane = lane_for(sink, "JsonLinesOutcomeLog", max_events=2048, stuck_after_s=10.0)
     lane.offer(batch)
     lane.wait(lane.request(FLUSH, deadline), deadline)
 """

@@ -278,3 +278,16 @@ def test_events_whose_data_holds_no_cycle_are_left_out_of_the_collector_too(comp
     assert len(gc.get_objects()) <= alive + 50
     del kept
     assert gc.collect() <= 5
+
+
+def test_a_compiled_module_from_another_version_is_left_unused(
+    compiled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from otel_agents.events import _speedups
+
+    def configure(*tables: object) -> None:
+        raise TypeError(f"configure() takes 11 arguments ({len(tables)} given)")
+
+    monkeypatch.setattr(_speedups, "configure", configure)
+    monkeypatch.setattr(outcome, "_seal_event", outcome._seal_event)  # restored after
+    assert outcome._load_build_outcome() is None  # the Python builder makes every event
