@@ -3,7 +3,8 @@
 ``otel_agents/events/_speedups.c`` must make exactly the ``data`` that the Python code in
 ``otel_agents/events/outcome.py`` makes (same fields, types, order and JSON bytes), or
 decline with None. This plugin wraps it for every test, so the whole suite's events, from
-the decorators, other libraries' spans, roll-ups, Kafka and the frameworks, check it.
+the decorators, other libraries' spans, roll-ups, Kafka and the frameworks, check it. Its
+envelope writer is checked the same way: the bytes of ``dumps(event.to_dict())``, or None.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from otel_agents.ids import EVENT_TYPE_OUTCOME
 class BuilderCheck:
     """Counts what the compiled builder made and declined, and every difference found."""
 
-    def __init__(self, compiled: Any) -> None:
+    def __init__(self, compiled: Any, envelope: Any) -> None:
         self.compiled = compiled
+        self.compiled_envelope = envelope
         self.built = 0
+        self.enveloped = 0
         self.declined = 0
         self.differences: list[str] = []
         self._lock = threading.Lock()
@@ -49,6 +52,19 @@ class BuilderCheck:
                 )
         return built
 
+    def envelope(self, data: dict[str, Any]) -> bytes | None:
+        written = self.compiled_envelope(data)
+        if written is None:
+            return None
+        expected = dumps(outcome.OutcomeEvent(data).to_dict())
+        with self._lock:
+            self.enveloped += 1
+            if written != expected:
+                self.differences.append(
+                    f"envelope:\n  compiled {written!r}\n  python   {expected!r}"
+                )
+        return written
+
 
 def compiled_builder_expected() -> bool:
     """CI must have the compiled builder (a C compiler is there); elsewhere it may lack one."""
@@ -61,7 +77,8 @@ def builder_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[BuilderCheck | No
     if compiled is None:
         yield None
         return
-    check = BuilderCheck(compiled)
+    check = BuilderCheck(compiled, outcome._envelope_json)
     monkeypatch.setattr(outcome, "_build_outcome", check)
+    monkeypatch.setattr(outcome, "_envelope_json", check.envelope)
     yield check
     assert not check.differences, "\n".join(check.differences[:3])
