@@ -1203,6 +1203,61 @@ static PyObject *speedups_envelope_json(PyObject *module, PyObject *data) {
     return result;
 }
 
+/* A Kafka record's key (the trace id) and ``traceparent`` header, both as bytes, from an
+ * event's data; None where the Python properties must make them (as ``envelope_json``). */
+static PyObject *speedups_record_ids(PyObject *module, PyObject *data) {
+    if (!PyDict_CheckExact(data)) {
+        Py_RETURN_NONE;
+    }
+    PyObject *flags_value = get(data, F_TRACE_FLAGS);
+    long flags = 0;
+    if (flags_value != NULL && flags_value != Py_None) {
+        if (!PyLong_Check(flags_value)) {
+            Py_RETURN_NONE;
+        }
+        flags = PyLong_AsLong(flags_value);
+        if (flags < 0 || flags > 255) {
+            PyErr_Clear();
+            Py_RETURN_NONE;
+        }
+    }
+    Py_ssize_t trace_size, span_size;
+    const char *trace = utf8_of(get(data, F_TRACE_ID), &trace_size);
+    const char *span = utf8_of(get(data, F_SPAN_ID), &span_size);
+    if (trace == NULL || span == NULL) {
+        Py_RETURN_NONE;
+    }
+    PyObject *key = PyBytes_FromStringAndSize(trace, trace_size);
+    PyObject *traceparent = PyBytes_FromStringAndSize(NULL, trace_size + span_size + 7);
+    if (key == NULL || traceparent == NULL) {
+        PyErr_Clear();
+        Py_XDECREF(key);
+        Py_XDECREF(traceparent);
+        Py_RETURN_NONE;
+    }
+    static const char hex[] = "0123456789abcdef";
+    char *out = PyBytes_AS_STRING(traceparent);
+    memcpy(out, "00-", 3);
+    memcpy(out + 3, trace, (size_t)trace_size);
+    out += 3 + trace_size;
+    *out++ = '-';
+    memcpy(out, span, (size_t)span_size);
+    out += span_size;
+    *out++ = '-';
+    *out++ = hex[flags >> 4];
+    *out++ = hex[flags & 15];
+    PyObject *pair = PyTuple_New(2);
+    if (pair == NULL) {
+        PyErr_Clear();
+        Py_DECREF(key);
+        Py_DECREF(traceparent);
+        Py_RETURN_NONE;
+    }
+    PyTuple_SET_ITEM(pair, 0, key);
+    PyTuple_SET_ITEM(pair, 1, traceparent);
+    return pair;
+}
+
 /* For the tests: SHA-1 of ``data`` with the portable block function or the CPU's SHA
    instructions (None where the CPU or the build has none). */
 static PyObject *speedups_sha1(PyObject *self, PyObject *args) {
@@ -1239,6 +1294,8 @@ static PyMethodDef methods[] = {
      "Hand over the envelope's constant fragments and orjson's dumps with its default."},
     {"envelope_json", speedups_envelope_json, METH_O,
      "An event's data in its CloudEvents envelope as JSON bytes, or None."},
+    {"record_ids", speedups_record_ids, METH_O,
+     "A Kafka record's key and traceparent header from an event's data, or None."},
     {"seal_event", speedups_seal_event, METH_O,
      "Leave an OutcomeEvent whose data holds no cycle out of the cyclic collector."},
     {NULL, NULL, 0, NULL},

@@ -307,6 +307,13 @@ class OutcomeEvent:
         """The W3C ``traceparent`` of the action's span."""
         return _traceparent(self._data)
 
+    def key_and_traceparent(self) -> tuple[bytes, bytes]:
+        """The trace id and the W3C ``traceparent``, encoded: a Kafka record's key and header."""
+        ids = _record_ids(self._data)
+        if ids is None:
+            return self.trace_id.encode(), _traceparent(self._data).encode()
+        return ids
+
     @property
     def service_name(self) -> str | None:
         value = self.resource.get("service_name")
@@ -784,9 +791,10 @@ def _load_build_outcome() -> Any:
         # Compiled from another version of this file (a source checkout not rebuilt):
         # the Python builder makes every event rather than the import failing.
         return None
-    global _seal_event, _envelope_json
+    global _seal_event, _envelope_json, _record_ids
     _seal_event = _speedups.seal_event
     _envelope_json = _speedups.envelope_json
+    _record_ids = _speedups.record_ids
     return _speedups.build_outcome
 
 
@@ -810,6 +818,14 @@ def _envelope_fragments() -> tuple[bytes, ...]:
 
 def _no_envelope(data: dict[str, Any]) -> bytes | None:
     return None
+
+
+def _no_record_ids(data: dict[str, Any]) -> tuple[bytes, bytes] | None:
+    return None
+
+
+#: The compiled ``record_ids`` once loaded (``key_and_traceparent`` in one call).
+_record_ids: Callable[[dict[str, Any]], tuple[bytes, bytes] | None] = _no_record_ids
 
 
 #: The compiled envelope writer once loaded (``to_json_bytes`` without ``to_dict``).

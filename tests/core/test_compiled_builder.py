@@ -337,6 +337,27 @@ def test_the_envelope_is_written_as_the_python_code_writes_it(compiled) -> None:
     assert odd.to_json_bytes() == dumps(odd.to_dict())
 
 
+def test_a_kafka_records_key_and_traceparent_are_encoded_as_python_encodes_them(
+    compiled,
+) -> None:
+    from otel_agents.events import _speedups
+
+    event = outcome.OutcomeEvent.from_span(_finished_span())
+    for flags in (None, 0, 1, True, 255):
+        data = {**event.data(), "trace_flags": flags}
+        expected = (data["trace_id"].encode(), outcome._traceparent(data).encode())
+        assert _speedups.record_ids(data) == expected
+        assert outcome.OutcomeEvent(data).key_and_traceparent() == expected
+    assert event.key_and_traceparent() == (
+        event.trace_id.encode(),
+        f"00-{event.trace_id}-{event.span_id}-{event.trace_flags:02x}".encode(),
+    )
+    for field, value in (("trace_flags", 256), ("trace_id", 5), ("span_id", "\ud800")):
+        assert _speedups.record_ids({**event.data(), field: value}) is None
+    odd = outcome.OutcomeEvent({**event.data(), "trace_flags": 300})
+    assert odd.key_and_traceparent()[1].endswith(b"-12c")  # as the Python code writes it
+
+
 def test_the_envelope_holds_no_reference_it_does_not_own(compiled) -> None:
     from otel_agents.events import _speedups
 
@@ -347,4 +368,5 @@ def test_the_envelope_holds_no_reference_it_does_not_own(compiled) -> None:
     for _ in range(5000):
         assert _speedups.envelope_json(data) is not None
         assert _speedups.envelope_json({**data, "trace_flags": 300}) is None
+        assert _speedups.record_ids(data) is not None
     assert [sys.getrefcount(item) for item in watched] == before

@@ -4,7 +4,8 @@
 ``otel_agents/events/outcome.py`` makes (same fields, types, order and JSON bytes), or
 decline with None. This plugin wraps it for every test, so the whole suite's events, from
 the decorators, other libraries' spans, roll-ups, Kafka and the frameworks, check it. Its
-envelope writer is checked the same way: the bytes of ``dumps(event.to_dict())``, or None.
+envelope writer is checked the same way: the bytes of ``dumps(event.to_dict())``, or None;
+and the Kafka record's key and ``traceparent`` header it encodes.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from otel_agents.ids import EVENT_TYPE_OUTCOME
 class BuilderCheck:
     """Counts what the compiled builder made and declined, and every difference found."""
 
-    def __init__(self, compiled: Any, envelope: Any) -> None:
+    def __init__(self, compiled: Any, envelope: Any, record_ids: Any) -> None:
         self.compiled = compiled
         self.compiled_envelope = envelope
+        self.compiled_record_ids = record_ids
         self.built = 0
         self.enveloped = 0
         self.declined = 0
@@ -65,6 +67,16 @@ class BuilderCheck:
                 )
         return written
 
+    def record_ids(self, data: dict[str, Any]) -> tuple[bytes, bytes] | None:
+        ids = self.compiled_record_ids(data)
+        if ids is None:
+            return None
+        expected = (data["trace_id"].encode(), outcome._traceparent(data).encode())
+        if ids != expected:
+            with self._lock:
+                self.differences.append(f"record ids: compiled {ids!r}, python {expected!r}")
+        return ids
+
 
 def compiled_builder_expected() -> bool:
     """CI must have the compiled builder (a C compiler is there); elsewhere it may lack one."""
@@ -77,8 +89,9 @@ def builder_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[BuilderCheck | No
     if compiled is None:
         yield None
         return
-    check = BuilderCheck(compiled, outcome._envelope_json)
+    check = BuilderCheck(compiled, outcome._envelope_json, outcome._record_ids)
     monkeypatch.setattr(outcome, "_build_outcome", check)
     monkeypatch.setattr(outcome, "_envelope_json", check.envelope)
+    monkeypatch.setattr(outcome, "_record_ids", check.record_ids)
     yield check
     assert not check.differences, "\n".join(check.differences[:3])
