@@ -132,7 +132,8 @@ def dumps_text(value: Any, max_length: int) -> str:
     return truncate_text(orjson.dumps(value).decode("utf-8"), max_length)
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """orjson's ``default`` here: bytes as base64, sets as lists, anything else its repr."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return _base64(value)
     if isinstance(value, (set, frozenset)):
@@ -153,7 +154,7 @@ def dumps(value: Any) -> bytes:
     orjson = _orjson or _load_orjson()
     payload: bytes
     try:
-        payload = orjson.dumps(value, default=_default)
+        payload = orjson.dumps(value, default=json_default)
     except (TypeError, orjson.JSONEncodeError):
         payload = orjson.dumps(_repaired(json_safe(value, max_length=1 << 20)))
     return payload

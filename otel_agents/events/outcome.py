@@ -22,7 +22,7 @@ from opentelemetry.trace import StatusCode
 
 from otel_agents import _otel_private, env, semconv
 from otel_agents.events import schema as schema_files
-from otel_agents.events.jsonsafe import dumps, json_safe, truncate_text
+from otel_agents.events.jsonsafe import dumps, json_default, json_safe, truncate_text
 from otel_agents.ids import (
     EVENT_ID_NAMESPACE,
     EVENT_TYPE_OUTCOME,
@@ -307,6 +307,13 @@ class OutcomeEvent:
         """The W3C ``traceparent`` of the action's span."""
         return _traceparent(self._data)
 
+    def key_and_traceparent(self) -> tuple[bytes, bytes]:
+        """The trace id and the W3C ``traceparent``, encoded: a Kafka record's key and header."""
+        ids = _record_ids(self._data)
+        if ids is None:
+            return self.trace_id.encode(), _traceparent(self._data).encode()
+        return ids
+
     @property
     def service_name(self) -> str | None:
         value = self.resource.get("service_name")
@@ -346,7 +353,8 @@ class OutcomeEvent:
         """
         payload = self._json
         if payload is None:
-            payload = dumps(self.to_dict())
+            # The compiled writer makes the same bytes without the envelope's dict.
+            payload = _envelope_json(self._data) or dumps(self.to_dict())
             if keep:
                 self._json = payload
         if max_bytes is None or len(payload) <= max_bytes:
@@ -471,6 +479,8 @@ def _traceparent(data: Mapping[str, Any]) -> str:
     return f"00-{data['trace_id']}-{data['span_id']}-{flags_hex}"
 
 
+_SOURCE_PREFIX = "/otel-agents/"
+
 # The CloudEvents source of each service, made once (services are few; bounded anyway).
 _SOURCES: dict[str, str] = {}
 
@@ -478,7 +488,7 @@ _SOURCES: dict[str, str] = {}
 def _source(service: str) -> str:
     if len(_SOURCES) >= 64:
         _SOURCES.clear()
-    source = _SOURCES[service] = f"/otel-agents/{service}"
+    source = _SOURCES[service] = f"{_SOURCE_PREFIX}{service}"
     return source
 
 
@@ -776,13 +786,50 @@ def _load_build_outcome() -> Any:
             EVENT_ID_NAMESPACE.bytes,
             OutcomeEvent,
         )
-    except TypeError:
+        _speedups.configure_envelope(_envelope_fragments(), orjson.dumps, json_default)
+    except (TypeError, AttributeError):
         # Compiled from another version of this file (a source checkout not rebuilt):
         # the Python builder makes every event rather than the import failing.
         return None
-    global _seal_event
+    global _seal_event, _envelope_json, _record_ids
     _seal_event = _speedups.seal_event
+    _envelope_json = _speedups.envelope_json
+    _record_ids = _speedups.record_ids
     return _speedups.build_outcome
+
+
+def _envelope_fragments() -> tuple[bytes, ...]:
+    """The constant pieces of ``dumps(event.to_dict())``, in order, around the escaped
+    id, service, name, time, trace id and span id (with the flags), then ``data``."""
+    return (
+        b'{"specversion":"1.0","id":"',
+        b'","source":"' + _SOURCE_PREFIX.encode(),
+        b'","type":' + orjson.dumps(CLOUDEVENTS_TYPE) + b',"subject":"',
+        b'","time":"',
+        b'","datacontenttype":'
+        + orjson.dumps(CONTENT_TYPE)
+        + b',"dataschema":'
+        + orjson.dumps(DATA_SCHEMA)
+        + b',"traceparent":"00-',
+        b'","data":',
+        b"}",
+    )
+
+
+def _no_envelope(data: dict[str, Any]) -> bytes | None:
+    return None
+
+
+def _no_record_ids(data: dict[str, Any]) -> tuple[bytes, bytes] | None:
+    return None
+
+
+#: The compiled ``record_ids`` once loaded (``key_and_traceparent`` in one call).
+_record_ids: Callable[[dict[str, Any]], tuple[bytes, bytes] | None] = _no_record_ids
+
+
+#: The compiled envelope writer once loaded (``to_json_bytes`` without ``to_dict``).
+_envelope_json: Callable[[dict[str, Any]], bytes | None] = _no_envelope
 
 
 def _as_is(event: OutcomeEvent) -> OutcomeEvent:

@@ -28,6 +28,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import otel_agents as oa
 from otel_agents.events import outcome
+from otel_agents.events.jsonsafe import dumps
 from otel_agents.ids import EVENT_ID_NAMESPACE
 from tests.plugins.compiled_builder import BuilderCheck, compiled_builder_expected
 
@@ -291,3 +292,81 @@ def test_a_compiled_module_from_another_version_is_left_unused(
     monkeypatch.setattr(_speedups, "configure", configure)
     monkeypatch.setattr(outcome, "_seal_event", outcome._seal_event)  # restored after
     assert outcome._load_build_outcome() is None  # the Python builder makes every event
+
+
+def test_the_envelope_is_written_as_the_python_code_writes_it(compiled) -> None:
+    from otel_agents.events import _speedups
+
+    event = outcome.OutcomeEvent.from_span(_finished_span())
+    control = "".join(chr(code) for code in range(0x20)) + '"\\/\x7f'
+    awkward = {
+        "name": [f'quote" back\\slash {control}', "é ✓ 😀 \u2028", ""],
+        "event_id": ["id-\n"],
+        "resource": [
+            None,
+            {},
+            {"service_name": None},
+            {"service_name": ""},
+            {"service_name": 'a"b'},
+        ],
+        "end_time": [None, "", "2026-01-01T00:00:00Z"],
+        "trace_flags": [None, 0, 1, True, 255],
+        "metadata": [{"bytes": b"\x00\xff", "set": {1}, "other": object()}],
+    }
+    for field, values in awkward.items():
+        for value in values:
+            data = {**event.data(), field: value}
+            written = _speedups.envelope_json(data)
+            assert written is not None, (field, value)
+            assert written == dumps(outcome.OutcomeEvent(data).to_dict()), (field, value)
+    declined = {
+        "name": ["lone \ud800 surrogate", 7, None],
+        "trace_id": [5],
+        "trace_flags": [256, -1, 2**70, "01"],
+        "resource": [[("service_name", "x")], {"service_name": 5}],
+        "end_time": [5],
+        "metadata": [{"int": 2**80}],  # orjson refuses it; dumps repairs it in Python
+    }
+    for field, values in declined.items():
+        for value in values:
+            assert _speedups.envelope_json({**event.data(), field: value}) is None, (field, value)
+    assert _speedups.envelope_json({"not": "an event"}) is None
+    assert _speedups.envelope_json(types.MappingProxyType(event.data())) is None
+    # Whatever it declines, to_json_bytes still writes (the Python way).
+    odd = outcome.OutcomeEvent({**event.data(), "name": "lone \ud800", "trace_flags": 300})
+    assert odd.to_json_bytes() == dumps(odd.to_dict())
+
+
+def test_a_kafka_records_key_and_traceparent_are_encoded_as_python_encodes_them(
+    compiled,
+) -> None:
+    from otel_agents.events import _speedups
+
+    event = outcome.OutcomeEvent.from_span(_finished_span())
+    for flags in (None, 0, 1, True, 255):
+        data = {**event.data(), "trace_flags": flags}
+        expected = (data["trace_id"].encode(), outcome._traceparent(data).encode())
+        assert _speedups.record_ids(data) == expected
+        assert outcome.OutcomeEvent(data).key_and_traceparent() == expected
+    assert event.key_and_traceparent() == (
+        event.trace_id.encode(),
+        f"00-{event.trace_id}-{event.span_id}-{event.trace_flags:02x}".encode(),
+    )
+    for field, value in (("trace_flags", 256), ("trace_id", 5), ("span_id", "\ud800")):
+        assert _speedups.record_ids({**event.data(), field: value}) is None
+    odd = outcome.OutcomeEvent({**event.data(), "trace_flags": 300})
+    assert odd.key_and_traceparent()[1].endswith(b"-12c")  # as the Python code writes it
+
+
+def test_the_envelope_holds_no_reference_it_does_not_own(compiled) -> None:
+    from otel_agents.events import _speedups
+
+    data = outcome.OutcomeEvent.from_span(_finished_span()).data()
+    watched = [data, *(value for value in data.values() if isinstance(value, (str, dict)))]
+    _speedups.envelope_json(data)
+    before = [sys.getrefcount(item) for item in watched]
+    for _ in range(5000):
+        assert _speedups.envelope_json(data) is not None
+        assert _speedups.envelope_json({**data, "trace_flags": 300}) is None
+        assert _speedups.record_ids(data) is not None
+    assert [sys.getrefcount(item) for item in watched] == before

@@ -324,8 +324,8 @@ class KafkaOutcomeExporter(SpanExporter):
         for event in events:
             try:
                 value = event.to_json_bytes(max_bytes, keep)
-                key = event.trace_id.encode()
-                headers = _headers(event.traceparent.encode())
+                key, traceparent = event.key_and_traceparent()
+                headers = _headers(traceparent)
             except Exception:  # the event model promises not to raise; counted, not hidden
                 _log.exception("otel-agents: could not serialise an OutcomeEvent")
                 with core.lock:
