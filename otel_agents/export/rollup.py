@@ -360,6 +360,9 @@ class RunTree:
         ):
             attributes = self._price_own(attributes)
         ready.append(Ready(span, attributes, None))
+        parent = span.parent
+        if parent is None or parent.is_remote:
+            return ready  # a root here: no run above to pass the step to
         status = attributes.get(semconv.OUTCOME_STATUS)
         operation = attributes.get(_OPERATION)
         role = (
