@@ -1110,6 +1110,24 @@ static char *put_bytes(char *out, PyObject *bytes) {
     return out + size;
 }
 
+/* The traceparent's flags as ``_traceparent`` reads them (trace_flags or 0); -1 (no
+ * error set) where they are no int in 0..255, which the Python code writes. */
+static long traceparent_flags(PyObject *data) {
+    PyObject *value = get(data, F_TRACE_FLAGS);
+    if (value == NULL || value == Py_None) {
+        return 0;
+    }
+    if (!PyLong_Check(value)) {
+        return -1;
+    }
+    long flags = PyLong_AsLong(value);
+    if (flags < 0 || flags > 255) {
+        PyErr_Clear();
+        return -1;
+    }
+    return flags;
+}
+
 static PyObject *speedups_envelope_json(PyObject *module, PyObject *data) {
     if (!envelope_configured || !PyDict_CheckExact(data)) {
         Py_RETURN_NONE;
@@ -1132,18 +1150,9 @@ static PyObject *speedups_envelope_json(PyObject *module, PyObject *data) {
         (PyUnicode_CheckExact(when) && PyUnicode_GET_LENGTH(when) == 0)) {
         when = get(data, F_START_TIME);
     }
-    /* traceparent's flags: trace_flags or 0, two hex digits */
-    PyObject *flags_value = get(data, F_TRACE_FLAGS);
-    long flags = 0;
-    if (flags_value != NULL && flags_value != Py_None) {
-        if (!PyLong_Check(flags_value)) {
-            Py_RETURN_NONE;
-        }
-        flags = PyLong_AsLong(flags_value);
-        if (flags < 0 || flags > 255) {
-            PyErr_Clear();
-            Py_RETURN_NONE;
-        }
+    long flags = traceparent_flags(data);
+    if (flags < 0) {
+        Py_RETURN_NONE;
     }
     Py_ssize_t id_size, service_size, name_size, time_size, trace_size, span_size;
     const char *id = utf8_of(get(data, F_EVENT_ID), &id_size);
@@ -1209,17 +1218,9 @@ static PyObject *speedups_record_ids(PyObject *module, PyObject *data) {
     if (!PyDict_CheckExact(data)) {
         Py_RETURN_NONE;
     }
-    PyObject *flags_value = get(data, F_TRACE_FLAGS);
-    long flags = 0;
-    if (flags_value != NULL && flags_value != Py_None) {
-        if (!PyLong_Check(flags_value)) {
-            Py_RETURN_NONE;
-        }
-        flags = PyLong_AsLong(flags_value);
-        if (flags < 0 || flags > 255) {
-            PyErr_Clear();
-            Py_RETURN_NONE;
-        }
+    long flags = traceparent_flags(data);
+    if (flags < 0) {
+        Py_RETURN_NONE;
     }
     Py_ssize_t trace_size, span_size;
     const char *trace = utf8_of(get(data, F_TRACE_ID), &trace_size);
