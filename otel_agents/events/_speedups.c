@@ -1114,7 +1114,10 @@ static char *put_bytes(char *out, PyObject *bytes) {
  * error set) where they are no int in 0..255, which the Python code writes. */
 static long traceparent_flags(PyObject *data) {
     PyObject *value = get(data, F_TRACE_FLAGS);
-    if (value == NULL || value == Py_None) {
+    if (value == NULL) {
+        return -1; /* no such field: the Python code raises KeyError */
+    }
+    if (value == Py_None) {
         return 0;
     }
     if (!PyLong_Check(value)) {
@@ -1134,10 +1137,10 @@ static PyObject *speedups_envelope_json(PyObject *module, PyObject *data) {
     }
     /* service: (resource or {}).get("service_name") or "unknown_service" */
     PyObject *resource = get(data, F_RESOURCE), *service = NULL;
-    if (resource != NULL && resource != Py_None && !PyDict_CheckExact(resource)) {
-        Py_RETURN_NONE;
+    if (resource == NULL || (resource != Py_None && !PyDict_CheckExact(resource))) {
+        Py_RETURN_NONE; /* a missing field is the Python code's KeyError to raise */
     }
-    if (resource != NULL && resource != Py_None) {
+    if (resource != Py_None) {
         service = get(resource, F_SERVICE_NAME);
     }
     if (service == NULL || service == Py_None ||
@@ -1146,7 +1149,10 @@ static PyObject *speedups_envelope_json(PyObject *module, PyObject *data) {
     }
     /* time: end_time or start_time */
     PyObject *when = get(data, F_END_TIME);
-    if (when == NULL || when == Py_None ||
+    if (when == NULL) {
+        Py_RETURN_NONE;
+    }
+    if (when == Py_None ||
         (PyUnicode_CheckExact(when) && PyUnicode_GET_LENGTH(when) == 0)) {
         when = get(data, F_START_TIME);
     }

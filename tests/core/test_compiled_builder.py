@@ -331,6 +331,12 @@ def test_the_envelope_is_written_as_the_python_code_writes_it(compiled) -> None:
         for value in values:
             assert _speedups.envelope_json({**event.data(), field: value}) is None, (field, value)
     assert _speedups.envelope_json({"not": "an event"}) is None
+    for missing in ("resource", "end_time", "trace_flags", "event_id", "name", "span_id"):
+        # The Python code raises KeyError for those: to_json_bytes must still do so.
+        partial = {key: value for key, value in event.data().items() if key != missing}
+        assert _speedups.envelope_json(partial) is None, missing
+        with pytest.raises(KeyError):
+            outcome.OutcomeEvent(partial).to_json_bytes()
     assert _speedups.envelope_json(types.MappingProxyType(event.data())) is None
     # Whatever it declines, to_json_bytes still writes (the Python way).
     odd = outcome.OutcomeEvent({**event.data(), "name": "lone \ud800", "trace_flags": 300})
@@ -354,6 +360,9 @@ def test_a_kafka_records_key_and_traceparent_are_encoded_as_python_encodes_them(
     )
     for field, value in (("trace_flags", 256), ("trace_id", 5), ("span_id", "\ud800")):
         assert _speedups.record_ids({**event.data(), field: value}) is None
+    for missing in ("trace_flags", "trace_id", "span_id"):
+        partial = {key: value for key, value in event.data().items() if key != missing}
+        assert _speedups.record_ids(partial) is None, missing
     odd = outcome.OutcomeEvent({**event.data(), "trace_flags": 300})
     assert odd.key_and_traceparent()[1].endswith(b"-12c")  # as the Python code writes it
 
