@@ -154,6 +154,14 @@ SETTINGS_FIELDS: tuple[SettingField, ...] = (
 )
 
 
+def setting_default(name: str) -> Any:
+    """The default of ``Settings.<name>`` when no env var sets it: one place for each."""
+    for field in SETTINGS_FIELDS:
+        if field.name == name:
+            return field.default
+    raise KeyError(name)
+
+
 class Settings(FrozenRecord):
     """Everything ``configure()`` can set; ``SETTINGS_FIELDS`` names each one's env var.
 

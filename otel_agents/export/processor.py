@@ -28,6 +28,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from otel_agents import _otel_private, semconv
+from otel_agents.env import setting_default
 from otel_agents.export.sessions import stamp_ids
 from otel_agents.export.sink_lane import (
     FLUSH,
@@ -86,15 +87,15 @@ class OutcomeSpanProcessor(SpanProcessor):
     def __init__(
         self,
         sinks: Sequence[OutcomeSink],
-        max_queue_size: int = 2048,
+        max_queue_size: int = setting_default("max_queue_size"),
         max_batch_size: int = 512,
-        export_interval_ms: int = 100,
+        export_interval_ms: int = setting_default("export_interval_ms"),
         max_value_length: int = 8192,
         emit_pending: bool = False,
         run_tree: RunTree | Callable[[], RunTree] | None = None,
         stamp_session_ids: bool = False,
-        sink_queue_size: int = 2048,
-        sink_timeout_ms: int = 10000,
+        sink_queue_size: int = setting_default("sink_queue_size"),
+        sink_timeout_ms: int = setting_default("sink_timeout_ms"),
     ) -> None:
         self._sinks = list(sinks)
         self._sink_timeout = sink_timeout_ms / 1000

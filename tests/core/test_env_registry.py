@@ -50,3 +50,15 @@ def test_readme_tables_list_exactly_the_registered_variables():
         "missing from README": sorted(registered - in_readme),
         "not registered": sorted(in_readme - registered),
     }
+
+
+def test_the_outcome_processor_defaults_to_the_settings_defaults() -> None:
+    import inspect
+
+    from otel_agents.export.processor import OutcomeSpanProcessor
+
+    parameters = inspect.signature(OutcomeSpanProcessor).parameters
+    defaults = {field.name: field.default for field in SETTINGS_FIELDS}
+    for name in ("max_queue_size", "export_interval_ms", "sink_queue_size", "sink_timeout_ms"):
+        assert parameters[name].default == defaults[name], name
+    assert defaults["max_queue_size"] == 2048 and defaults["sink_queue_size"] == 2048
