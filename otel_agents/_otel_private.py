@@ -23,6 +23,9 @@ TRACER_PROVIDER_KEY = "_TRACER_PROVIDER"
 
 
 _NO_BAGGAGE: Mapping[str, object] = {}
+# The context key baggage lives under, once opentelemetry.baggage has made it (it never
+# changes after): read on the agent's thread at each root call and each span start.
+_baggage_key: str | None = None
 
 
 def baggage_entries(ctx: context.Context | None = None) -> Mapping[str, object]:
@@ -33,18 +36,27 @@ def baggage_entries(ctx: context.Context | None = None) -> Mapping[str, object]:
     ``session()`` or a workflow loads it). Until then this answers {} without importing it:
     that import (its regular expressions) costs ~3 ms at each start-up.
     """
-    module = sys.modules.get("opentelemetry.baggage")
-    if module is None:
-        return _NO_BAGGAGE
-    key = getattr(module, "_BAGGAGE_KEY", None)
-    if not isinstance(key, str):
-        entries: Mapping[str, object] = module.get_all(ctx)
+    key = _baggage_key or _find_baggage_key()
+    if key is None:
+        module = sys.modules.get("opentelemetry.baggage")
+        if module is None:
+            return _NO_BAGGAGE
+        entries: Mapping[str, object] = module.get_all(ctx)  # an API without the key
         return entries
     # The API's get_all wraps the context's dict in a read-only view through three calls
-    # (~1 µs); this runs on the agent's thread at each root call and each span start.
-    # The dict is returned as the read-only Mapping it is typed as.
+    # (~1 µs). The dict is returned as the read-only Mapping it is typed as.
     found = (context.get_current() if ctx is None else ctx).get(key)
     return found if isinstance(found, dict) else _NO_BAGGAGE
+
+
+def _find_baggage_key() -> str | None:
+    global _baggage_key
+    module = sys.modules.get("opentelemetry.baggage")
+    key = getattr(module, "_BAGGAGE_KEY", None) if module is not None else None
+    if isinstance(key, str):
+        _baggage_key = key
+        return key
+    return None
 
 
 def global_tracer_provider_is_set() -> bool:

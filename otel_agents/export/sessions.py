@@ -17,18 +17,18 @@ from otel_agents import _otel_private, semconv
 _SESSION = semconv.SESSION_ID
 _USER = semconv.USER_ID
 _NONE: dict[str, str] = {}
+_get_current = otel_context.get_current
+_baggage_entries = _otel_private.baggage_entries
 
 
 def ids_in(ctx: otel_context.Context | None) -> dict[str, str]:
     """``session.id``/``user.id`` found in ``ctx`` (baggage first, then context values)."""
     if ctx is None:
-        ctx = otel_context.get_current()
-    entries = _otel_private.baggage_entries(ctx)
-    session = entries.get(_SESSION) if entries else None
-    user = entries.get(_USER) if entries else None
+        ctx = _get_current()
+    entries = _baggage_entries(ctx)
     # A Context is a dict: OpenInference's using_session/using_user keep plain keys in it.
-    session = session or ctx.get(_SESSION)
-    user = user or ctx.get(_USER)
+    session = (entries.get(_SESSION) if entries else None) or ctx.get(_SESSION)
+    user = (entries.get(_USER) if entries else None) or ctx.get(_USER)
     if session is None and user is None:
         return _NONE
     found: dict[str, str] = {}
