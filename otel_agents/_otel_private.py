@@ -36,23 +36,24 @@ def baggage_entries(ctx: context.Context | None = None) -> Mapping[str, object]:
     ``session()`` or a workflow loads it). Until then this answers {} without importing it:
     that import (its regular expressions) costs ~3 ms at each start-up.
     """
-    key = _baggage_key or _find_baggage_key()
+    key = _baggage_key
     if key is None:
         module = sys.modules.get("opentelemetry.baggage")
         if module is None:
             return _NO_BAGGAGE
-        entries: Mapping[str, object] = module.get_all(ctx)  # an API without the key
-        return entries
+        key = _remember_baggage_key(module)
+        if key is None:  # an API that keeps it elsewhere
+            entries: Mapping[str, object] = module.get_all(ctx)
+            return entries
     # The API's get_all wraps the context's dict in a read-only view through three calls
     # (~1 µs). The dict is returned as the read-only Mapping it is typed as.
     found = (context.get_current() if ctx is None else ctx).get(key)
     return found if isinstance(found, dict) else _NO_BAGGAGE
 
 
-def _find_baggage_key() -> str | None:
+def _remember_baggage_key(module: Any) -> str | None:
     global _baggage_key
-    module = sys.modules.get("opentelemetry.baggage")
-    key = getattr(module, "_BAGGAGE_KEY", None) if module is not None else None
+    key = getattr(module, "_BAGGAGE_KEY", None)
     if isinstance(key, str):
         _baggage_key = key
         return key
