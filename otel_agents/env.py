@@ -12,7 +12,7 @@ variable and the fix.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from otel_agents._record import FrozenRecord
@@ -108,16 +108,26 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 
 class SettingField(FrozenRecord):
-    """One field of ``Settings``: its name, the variable it is read from, its default."""
+    """One field of ``Settings``: its name, the variable it is read from, its default, and
+    for a number the least value it accepts."""
 
-    __slots__ = ("name", "env", "default", "kind")  # noqa: RUF023 (repr follows field order)
+    __slots__ = ("name", "env", "default", "kind", "least")  # noqa: RUF023 (repr: field order)
     name: str
     env: str
     default: Any
     kind: str  # how a value from the environment is parsed: bool, int, path or text
+    least: int | None
 
-    def __init__(self, name: str, env: str, default: Any, kind: str) -> None:
-        self._set(name=name, env=env, default=default, kind=kind)
+    def __init__(
+        self, name: str, env: str, default: Any, kind: str, least: int | None = None
+    ) -> None:
+        self._set(name=name, env=env, default=default, kind=kind, least=least)
+
+    def check(self, value: Any) -> None:
+        """Raise the ``ConfigurationError`` that names this field, if ``value`` is below it."""
+        if self.least is not None and value < self.least:
+            unit = " (milliseconds)" if self.name.endswith("_ms") else ""
+            raise _invalid(self.name, self.env, f"use {self.least} or more{unit}")
 
 
 #: ``Settings``' fields in order, each naming the variable it is read from.
@@ -125,12 +135,16 @@ SETTINGS_FIELDS: tuple[SettingField, ...] = (
     SettingField("service_name", "OTEL_SERVICE_NAME", None, "text"),
     SettingField("outcome_log", "OTEL_AGENTS_OUTCOME_LOG", None, "path"),
     SettingField(
-        "outcome_log_max_bytes", "OTEL_AGENTS_OUTCOME_LOG_MAX_BYTES", 100 * 1024 * 1024, "int"
+        "outcome_log_max_bytes",
+        "OTEL_AGENTS_OUTCOME_LOG_MAX_BYTES",
+        100 * 1024 * 1024,
+        "int",
+        least=1024,
     ),
-    SettingField("outcome_log_keep", "OTEL_AGENTS_OUTCOME_LOG_KEEP", 5, "int"),
-    SettingField("recent_events_size", "OTEL_AGENTS_RECENT_EVENTS", 1000, "int"),
+    SettingField("outcome_log_keep", "OTEL_AGENTS_OUTCOME_LOG_KEEP", 5, "int", least=1),
+    SettingField("recent_events_size", "OTEL_AGENTS_RECENT_EVENTS", 1000, "int", least=0),
     SettingField("capture_content", "OTEL_AGENTS_CAPTURE_CONTENT", False, "bool"),
-    SettingField("max_value_length", "OTEL_AGENTS_MAX_VALUE_LENGTH", 4096, "int"),
+    SettingField("max_value_length", "OTEL_AGENTS_MAX_VALUE_LENGTH", 4096, "int", least=64),
     SettingField("redact", "OTEL_AGENTS_REDACT", True, "bool"),
     SettingField("redact_pattern", "OTEL_AGENTS_REDACT_PATTERN", None, "text"),
     SettingField("otlp_endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT", None, "text"),
@@ -139,16 +153,16 @@ SETTINGS_FIELDS: tuple[SettingField, ...] = (
     SettingField("kafka_topic", "OTEL_AGENTS_KAFKA_TOPIC", None, "text"),
     # As the SDK's BatchSpanProcessor: every queued span is ~10 objects the host's
     # garbage collector walks; a backlog of 16,384 made each full collection ~55 ms.
-    SettingField("max_queue_size", "OTEL_AGENTS_MAX_QUEUE_SIZE", 2048, "int"),
-    SettingField("export_interval_ms", "OTEL_AGENTS_EXPORT_INTERVAL_MS", 100, "int"),
+    SettingField("max_queue_size", "OTEL_AGENTS_MAX_QUEUE_SIZE", 2048, "int", least=1),
+    SettingField("export_interval_ms", "OTEL_AGENTS_EXPORT_INTERVAL_MS", 100, "int", least=1),
     # A sink's backlog of built events: 16,384 of them behind Kafka in a tight loop held
     # ~35 MB more at peak than 2,048, for no CPU saved.
-    SettingField("sink_queue_size", "OTEL_AGENTS_SINK_QUEUE_SIZE", 2048, "int"),
-    SettingField("sink_timeout_ms", "OTEL_AGENTS_SINK_TIMEOUT_MS", 10000, "int"),
+    SettingField("sink_queue_size", "OTEL_AGENTS_SINK_QUEUE_SIZE", 2048, "int", least=1),
+    SettingField("sink_timeout_ms", "OTEL_AGENTS_SINK_TIMEOUT_MS", 10000, "int", least=1),
     SettingField("emit_pending", "OTEL_AGENTS_EMIT_PENDING", False, "bool"),
     SettingField("propagate_to_threads", "OTEL_AGENTS_PROPAGATE_TO_THREADS", True, "bool"),
     # Deadline of an async hook, time budget of a sync one (see docs/guarantees.md).
-    SettingField("hook_timeout_ms", HOOK_TIMEOUT_ENV, DEFAULT_HOOK_TIMEOUT_MS, "int"),
+    SettingField("hook_timeout_ms", HOOK_TIMEOUT_ENV, DEFAULT_HOOK_TIMEOUT_MS, "int", least=1),
     # Conventions of other libraries' spans read as actions and LLM calls.
     SettingField("foreign_spans", "OTEL_AGENTS_FOREIGN_SPANS", "all", "text"),
 )
@@ -160,6 +174,34 @@ def setting_default(name: str) -> Any:
         if field.name == name:
             return field.default
     raise KeyError(name)
+
+
+#: The fields an ``OutcomeSpanProcessor`` takes, by the names of its arguments.
+PROCESSOR_SETTINGS: tuple[str, ...] = (
+    "max_queue_size",
+    "export_interval_ms",
+    "max_value_length",
+    "emit_pending",
+    "sink_queue_size",
+    "sink_timeout_ms",
+)
+
+
+def settings_from_env(names: Iterable[str]) -> dict[str, Any]:
+    """The named ``Settings`` fields as ``configure()`` reads them (env, else default),
+    checked the same way: for a part that runs without ``configure()``.
+
+    settings_from_env(["max_queue_size"])   # {"max_queue_size": 2048} unless the env says
+    """
+    fields = {field.name: field for field in SETTINGS_FIELDS}
+    values: dict[str, Any] = {}
+    for name in names:
+        field = fields[name]
+        raw = _env(field.env)
+        value = field.default if raw is None else _parse(field, raw)
+        field.check(value)
+        values[name] = value
+    return values
 
 
 class Settings(FrozenRecord):
@@ -215,26 +257,8 @@ class Settings(FrozenRecord):
         return settings
 
     def _validate(self) -> None:
-        if self.outcome_log_max_bytes < 1024:
-            raise _invalid(
-                "outcome_log_max_bytes", "OTEL_AGENTS_OUTCOME_LOG_MAX_BYTES", "use 1024 or more"
-            )
-        if self.outcome_log_keep < 1:
-            raise _invalid("outcome_log_keep", "OTEL_AGENTS_OUTCOME_LOG_KEEP", "use 1 or more")
-        if self.recent_events_size < 0:
-            raise _invalid("recent_events_size", "OTEL_AGENTS_RECENT_EVENTS", "use 0 or more")
-        if self.max_value_length < 64:
-            raise _invalid("max_value_length", "OTEL_AGENTS_MAX_VALUE_LENGTH", "use 64 or more")
-        if self.max_queue_size < 1:
-            raise _invalid("max_queue_size", "OTEL_AGENTS_MAX_QUEUE_SIZE", "use 1 or more")
-        if self.export_interval_ms < 1:
-            raise _invalid("export_interval_ms", "OTEL_AGENTS_EXPORT_INTERVAL_MS", "use 1 or more")
-        if self.sink_queue_size < 1:
-            raise _invalid("sink_queue_size", "OTEL_AGENTS_SINK_QUEUE_SIZE", "use 1 or more")
-        if self.sink_timeout_ms < 1:
-            raise _invalid("sink_timeout_ms", "OTEL_AGENTS_SINK_TIMEOUT_MS", "use 1 or more")
-        if self.hook_timeout_ms < 1:
-            raise _invalid("hook_timeout_ms", HOOK_TIMEOUT_ENV, "use 1 or more (milliseconds)")
+        for field in SETTINGS_FIELDS:
+            field.check(getattr(self, field.name))
         if self.otlp_protocol not in ("grpc", "http/protobuf"):
             raise _invalid(
                 "otlp_protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", "use 'grpc' or 'http/protobuf'"

@@ -147,7 +147,7 @@ def schema_version_from_headers(
     return legacy
 
 
-_DEFAULT_MAX_VALUE = 8192
+_DEFAULT_MAX_VALUE: int = env.setting_default("max_value_length")
 
 
 def is_outcome_span(span: Any) -> bool:
@@ -845,6 +845,12 @@ _seal_event: Callable[[OutcomeEvent], OutcomeEvent] = _as_is
 _build_outcome = _load_build_outcome()
 
 
-def events_from_spans(spans: Sequence[Any]) -> list[OutcomeEvent]:
+def events_from_spans(
+    spans: Sequence[Any], max_value_length: int = _DEFAULT_MAX_VALUE
+) -> list[OutcomeEvent]:
     """OutcomeEvents of the outcome spans among ``spans`` (others are skipped)."""
-    return [OutcomeEvent.from_span(span) for span in spans if is_outcome_span(span)]
+    return [
+        OutcomeEvent.from_span(span, max_value_length=max_value_length)
+        for span in spans
+        if is_outcome_span(span)
+    ]

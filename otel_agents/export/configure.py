@@ -29,6 +29,7 @@ from otel_agents._state import RUNTIME
 from otel_agents.env import (
     DEFAULT_OUTCOME_LOG_PATH,
     PRICES_ENV,
+    PROCESSOR_SETTINGS,
     Settings,
     hook_timeout_ms_or_default,
 )
@@ -269,14 +270,9 @@ def configure(
 
         processor = OutcomeSpanProcessor(
             outcome_sinks,
-            max_queue_size=settings.max_queue_size,
-            export_interval_ms=settings.export_interval_ms,
-            max_value_length=settings.max_value_length,
-            emit_pending=settings.emit_pending,
             run_tree=_run_tree(settings, prices),
             stamp_session_ids=True,
-            sink_queue_size=settings.sink_queue_size,
-            sink_timeout_ms=settings.sink_timeout_ms,
+            **{name: getattr(settings, name) for name in PROCESSOR_SETTINGS},
         )
         provider.add_span_processor(processor)
         if adopted is not None:

@@ -28,7 +28,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from otel_agents import _otel_private, semconv
-from otel_agents.env import setting_default
+from otel_agents.env import PROCESSOR_SETTINGS, setting_default, settings_from_env
 from otel_agents.export.sessions import stamp_ids
 from otel_agents.export.sink_lane import (
     FLUSH,
@@ -90,8 +90,8 @@ class OutcomeSpanProcessor(SpanProcessor):
         max_queue_size: int = setting_default("max_queue_size"),
         max_batch_size: int = 512,
         export_interval_ms: int = setting_default("export_interval_ms"),
-        max_value_length: int = 8192,
-        emit_pending: bool = False,
+        max_value_length: int = setting_default("max_value_length"),
+        emit_pending: bool = setting_default("emit_pending"),
         run_tree: RunTree | Callable[[], RunTree] | None = None,
         stamp_session_ids: bool = False,
         sink_queue_size: int = setting_default("sink_queue_size"),
@@ -136,6 +136,16 @@ class OutcomeSpanProcessor(SpanProcessor):
         self._last_drop_log = 0.0
         self._worker = self._start_worker()
         _register_fork_handler(self)
+
+    @classmethod
+    def from_env(cls, sinks: Sequence[OutcomeSink], **options: Any) -> OutcomeSpanProcessor:
+        """A processor whose queue, interval, value length and sink queues come from the
+        ``OTEL_AGENTS_*`` variables, read and checked as ``configure()`` reads them (an
+        invalid value raises ``ConfigurationError`` here); ``options`` override them.
+
+        provider.add_span_processor(OutcomeSpanProcessor.from_env([my_sink]))
+        """
+        return cls(sinks, **{**settings_from_env(PROCESSOR_SETTINGS), **options})
 
     @property
     def sinks(self) -> list[OutcomeSink]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from otel_agents.env import SETTINGS_FIELDS, VARIABLES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,10 +57,33 @@ def test_readme_tables_list_exactly_the_registered_variables():
 def test_the_outcome_processor_defaults_to_the_settings_defaults() -> None:
     import inspect
 
+    from otel_agents.env import PROCESSOR_SETTINGS
+    from otel_agents.events.outcome import OutcomeEvent
     from otel_agents.export.processor import OutcomeSpanProcessor
 
     parameters = inspect.signature(OutcomeSpanProcessor).parameters
     defaults = {field.name: field.default for field in SETTINGS_FIELDS}
-    for name in ("max_queue_size", "export_interval_ms", "sink_queue_size", "sink_timeout_ms"):
+    assert set(PROCESSOR_SETTINGS) <= set(parameters)
+    for name in PROCESSOR_SETTINGS:
         assert parameters[name].default == defaults[name], name
     assert defaults["max_queue_size"] == 2048 and defaults["sink_queue_size"] == 2048
+    from_span = inspect.signature(OutcomeEvent.from_span).parameters
+    assert from_span["max_value_length"].default == defaults["max_value_length"] == 4096
+
+
+def test_settings_from_env_reads_and_checks_only_the_named_fields(monkeypatch) -> None:
+    from otel_agents.env import settings_from_env
+    from otel_agents.errors import ConfigurationError
+
+    monkeypatch.setenv("OTEL_AGENTS_MAX_QUEUE_SIZE", "64")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon")  # not asked for
+    assert settings_from_env(["max_queue_size", "emit_pending"]) == {
+        "max_queue_size": 64,
+        "emit_pending": False,
+    }
+    monkeypatch.setenv("OTEL_AGENTS_SINK_TIMEOUT_MS", "0")
+    with pytest.raises(ConfigurationError, match=r"OTEL_AGENTS_SINK_TIMEOUT_MS.*1 or more"):
+        settings_from_env(["sink_timeout_ms"])
+    monkeypatch.setenv("OTEL_AGENTS_MAX_VALUE_LENGTH", "long")
+    with pytest.raises(ConfigurationError, match="OTEL_AGENTS_MAX_VALUE_LENGTH"):
+        settings_from_env(["max_value_length"])

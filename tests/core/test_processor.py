@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 import otel_agents as oa
@@ -160,3 +161,52 @@ def test_the_worker_offers_the_gil_only_once_it_has_caught_up(monkeypatch):
     assert len(recent.query(count=10 * batch)) == 4 * batch
     # A turn ends every 16 spans; none is offered while more than a batch is queued.
     assert queued_at_offers == [64, 48, 32, 16, 0]
+
+
+def _metadata_value_after(processor_of, text: str) -> str:
+    """The ``agent.metadata.note`` an outcome span carrying ``text`` arrives with."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from otel_agents.export.recent import RecentEvents
+
+    recent = RecentEvents()
+    processor = processor_of([recent])
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    attributes = {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.agent.name": "planner",
+        "agent.metadata.note": text,
+    }
+    with provider.get_tracer("t").start_as_current_span(
+        "invoke_agent planner", attributes=attributes
+    ):
+        pass
+    provider.shutdown()
+    (event,) = recent.query()
+    return str(event.metadata["note"])
+
+
+def test_values_are_cut_at_the_documented_default_length() -> None:
+    from otel_agents.export.processor import OutcomeSpanProcessor
+
+    kept = _metadata_value_after(OutcomeSpanProcessor, "x" * 4096)
+    cut = _metadata_value_after(OutcomeSpanProcessor, "x" * 6000)
+    assert kept == "x" * 4096
+    assert cut.startswith("x" * 100) and len(cut) <= 4096 and cut != "x" * 4096
+
+
+def test_a_processor_from_the_environment_takes_configures_settings(monkeypatch) -> None:
+    from otel_agents.export.processor import OutcomeSpanProcessor
+
+    monkeypatch.setenv("OTEL_AGENTS_MAX_VALUE_LENGTH", "100")
+    cut = _metadata_value_after(OutcomeSpanProcessor.from_env, "y" * 500)
+    assert cut.startswith("y" * 50) and len(cut) <= 100
+    # An argument still wins over the environment.
+    kept = _metadata_value_after(
+        lambda sinks: OutcomeSpanProcessor.from_env(sinks, max_value_length=1000), "y" * 500
+    )
+    assert kept == "y" * 500
+    monkeypatch.setenv("OTEL_AGENTS_MAX_QUEUE_SIZE", "0")
+    with pytest.raises(oa.ConfigurationError, match="OTEL_AGENTS_MAX_QUEUE_SIZE"):
+        OutcomeSpanProcessor.from_env([])

@@ -195,6 +195,9 @@ def test_no_broker_shutdown_is_bounded_and_everything_is_spooled(tmp_path: Path)
         ),
         ({"producer_config": {"no.such.property": "1"}}, {}, "producer_config"),
         ({}, {"OTEL_AGENTS_KAFKA_PRODUCER_COMPRESSION_TYPE": "rar"}, "OTEL_AGENTS_KAFKA_PRODUCER"),
+        # The outcome processor the exporter may add reads configure()'s settings.
+        ({}, {"OTEL_AGENTS_MAX_QUEUE_SIZE": "0"}, "OTEL_AGENTS_MAX_QUEUE_SIZE"),
+        ({}, {"OTEL_AGENTS_MAX_VALUE_LENGTH": "short"}, "OTEL_AGENTS_MAX_VALUE_LENGTH"),
     ],
 )
 def test_invalid_configuration_names_the_setting(
@@ -324,6 +327,36 @@ def test_otel_traces_exporter_env_selects_it(
     )
     assert proc.returncode == 0, proc.stderr
     assert len(_event_ids(read_topic(kafka_bootstrap, kafka_topic, expect=20))) == 20
+
+
+def test_the_entry_points_outcome_processor_takes_the_outcome_settings(
+    kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    app = (
+        "from opentelemetry.sdk._configuration import _OTelSDKConfigurator\n"
+        "from opentelemetry import trace\n"
+        "_OTelSDKConfigurator().configure()\n"
+        "tracer = trace.get_tracer('app')\n"
+        "for i in range(5):\n"
+        "    with tracer.start_as_current_span('invoke_agent a', attributes={\n"
+        "            'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a',\n"
+        "            'agent.metadata.note': 'n' * 5000}):\n"
+        "        pass\n"
+    )
+    env = entry_point_env(
+        kafka_bootstrap, kafka_topic, tmp_path, OTEL_AGENTS_MAX_VALUE_LENGTH="200"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", app], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    messages = read_topic(kafka_bootstrap, kafka_topic, expect=5)
+    notes = [OutcomeEvent.from_json_bytes(m.value()).metadata["note"] for m in messages]
+    assert len(notes) == 5
+    assert all(note.startswith("n" * 100) and len(note) <= 200 for note in notes), notes[0]
 
 
 def test_configure_under_the_entry_point_feeds_the_sdks_exporter_each_event_once(

@@ -33,6 +33,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_agents import _otel_private, semconv
+from otel_agents.env import PROCESSOR_SETTINGS, settings_from_env
 from otel_agents.events.outcome import SCHEMA_VERSION, OutcomeEvent, events_from_spans
 from otel_agents.export.kafka.producer import Headers, ProducerCore
 from otel_agents.export.kafka.replay import replay_segment
@@ -123,6 +124,9 @@ class KafkaOutcomeExporter(SpanExporter):
             argument_prefix=_argument_prefix,
         )
         self.topic = self.settings.topic
+        # The outcome processor this exporter may add (export()) takes the same
+        # OTEL_AGENTS_* settings as configure()'s, read and checked now, at configuration.
+        self._processor_settings = settings_from_env(PROCESSOR_SETTINGS)
         self._max_value_bytes = max(1024, self.settings.max_message_bytes - _RECORD_OVERHEAD)
         #: Leave each event's JSON on the event for other sinks (the outcome log) to reuse;
         #: configure() turns it off when this is the only sink that serialises events, so
@@ -258,7 +262,7 @@ class KafkaOutcomeExporter(SpanExporter):
             # Ended after the outcome processor joined the chain: it has them already.
             spans = [span for span in spans if (span.end_time or 0) < cutoff]
         try:
-            events = events_from_spans(spans)
+            events = events_from_spans(spans, self._processor_settings["max_value_length"])
         except Exception:  # never raise into the SDK's export thread
             _log.exception("otel-agents: could not convert spans to OutcomeEvents")
             return SpanExportResult.FAILURE
@@ -280,7 +284,7 @@ class KafkaOutcomeExporter(SpanExporter):
                 return
             from otel_agents.export.processor import OutcomeSpanProcessor
 
-            processor = OutcomeSpanProcessor([_ExporterLane(self)])
+            processor = OutcomeSpanProcessor([_ExporterLane(self)], **self._processor_settings)
             try:
                 chain.add_span_processor(processor)
             except Exception:
