@@ -1,8 +1,9 @@
 """Every use of a private OpenTelemetry internal, in one place, each with its reason.
 
 OpenTelemetry does not promise these names; ``tests/core/test_otel_private.py`` checks
-each one, so an SDK or API upgrade that changes them fails loudly in CI instead of
-silently disabling a fast path.
+each one (``tests/core/test_direct_histogram.py`` the metrics SDK's, for
+``DirectHistogram``), so an SDK or API upgrade that changes them fails loudly in CI
+instead of silently disabling a fast path.
 """
 
 from __future__ import annotations
