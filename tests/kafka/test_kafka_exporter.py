@@ -303,56 +303,44 @@ def test_self_metrics_count_sent_events(
     assert points["otel_agents.kafka.delivery.duration:None"].count == 10
 
 
-def test_otel_traces_exporter_env_selects_it(
-    kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
-) -> None:
+def _run_entry_point_app(env: dict[str, str], calls: int, attributes: str = "") -> None:
+    """What opentelemetry-instrument does (through the distro's configurator): build the
+    exporters named in OTEL_TRACES_EXPORTER with no arguments, behind a BatchSpanProcessor;
+    then ``calls`` agent spans, with ``attributes`` (Python dict items) added to each."""
     import subprocess
     import sys
 
-    # What opentelemetry-instrument does (through the distro's configurator): build the
-    # exporters named in OTEL_TRACES_EXPORTER with no arguments, behind a BatchSpanProcessor.
     app = (
         "from opentelemetry.sdk._configuration import _OTelSDKConfigurator\n"
         "from opentelemetry import trace\n"
         "_OTelSDKConfigurator().configure()\n"
         "tracer = trace.get_tracer('app')\n"
-        "for i in range(20):\n"
+        f"for i in range({calls}):\n"
         "    with tracer.start_as_current_span('invoke_agent a', attributes={\n"
-        "            'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a'}):\n"
+        "            'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a',\n"
+        f"            {attributes}}}):\n"
         "        pass\n"
     )
-    env = entry_point_env(kafka_bootstrap, kafka_topic, tmp_path)
     proc = subprocess.run(
         [sys.executable, "-c", app], env=env, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_otel_traces_exporter_env_selects_it(
+    kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
+) -> None:
+    _run_entry_point_app(entry_point_env(kafka_bootstrap, kafka_topic, tmp_path), 20)
     assert len(_event_ids(read_topic(kafka_bootstrap, kafka_topic, expect=20))) == 20
 
 
 def test_the_entry_points_outcome_processor_takes_the_outcome_settings(
     kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
 ) -> None:
-    import subprocess
-    import sys
-
-    app = (
-        "from opentelemetry.sdk._configuration import _OTelSDKConfigurator\n"
-        "from opentelemetry import trace\n"
-        "_OTelSDKConfigurator().configure()\n"
-        "tracer = trace.get_tracer('app')\n"
-        "for i in range(5):\n"
-        "    with tracer.start_as_current_span('invoke_agent a', attributes={\n"
-        "            'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a',\n"
-        "            'agent.metadata.note': 'n' * 5000}):\n"
-        "        pass\n"
-    )
     env = entry_point_env(
         kafka_bootstrap, kafka_topic, tmp_path, OTEL_AGENTS_MAX_VALUE_LENGTH="200"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", app], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert proc.returncode == 0, proc.stderr
+    _run_entry_point_app(env, 5, attributes="'agent.metadata.note': 'n' * 5000")
     messages = read_topic(kafka_bootstrap, kafka_topic, expect=5)
     notes = [OutcomeEvent.from_json_bytes(m.value()).metadata["note"] for m in messages]
     assert len(notes) == 5
