@@ -6,8 +6,9 @@
 once as shipped (``DirectHistogram``: each histogram value straight to the SDK's
 aggregation after an attribute set's first ``record``) and once with every value through
 the SDK's ``Histogram.record``, rounds interleaved. Two kinds of event: an agent call
-without usage (one histogram value: the duration) and an LLM-backed one (duration,
-input and output tokens, cost: four values). Process CPU time, min and median per event.
+without usage (one histogram value: the duration), an LLM-backed one (duration,
+input and output tokens, cost: four values) and a rewarded one (the duration, and the
+reward counters, added once per agent and batch). Process CPU time, min and median per event.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ USAGE = {
 }
 
 
-def _events(count: int, llm: bool) -> list[OutcomeEvent]:
+def _events(count: int, llm: bool, rewarded: bool = False) -> list[OutcomeEvent]:
     tracer = TracerProvider().get_tracer("bench")
     events = []
     for i in range(count):
@@ -48,6 +49,8 @@ def _events(count: int, llm: bool) -> list[OutcomeEvent]:
         }
         if llm:
             attributes.update({key: value + i for key, value in USAGE.items()})
+        if rewarded:
+            attributes["agent.outcome.reward"] = (i % 5) / 2 - 1.0
         span = tracer.start_span(f"invoke_agent agent-{i % 4}", attributes=attributes)
         span.end()
         events.append(OutcomeEvent.from_span(span))
@@ -77,8 +80,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     print(f"OutcomeMetrics.export_events, {args.events} events a batch, {args.rounds} rounds")
-    for label, llm in (("agent call (1 value)", False), ("LLM-backed (4 values)", True)):
-        events = _events(args.events, llm)
+    kinds = (
+        ("agent call (1 value)", False, False),
+        ("LLM-backed (4 values)", True, False),
+        ("rewarded (1 value)", False, True),
+    )
+    for label, llm, rewarded in kinds:
+        events = _events(args.events, llm, rewarded)
         direct = _sink(events)
         with _through_record():
             through_record = _sink(events)

@@ -121,27 +121,39 @@ class OutcomeMetrics:
         """Record a batch's metrics; never raises into the processor.
 
         Histograms take each value (after an identity's first ``record``, straight into
-        the SDK's aggregations: ``DirectHistogram``), counters one ``add`` per distinct
-        action identity in the batch; attribute dicts are built once per identity.
+        the SDK's aggregations: ``DirectHistogram``), counters (outcomes, rewards) one
+        ``add`` per distinct action identity in the batch; attribute dicts are built once
+        per identity.
         Nothing is done while no ``MeterProvider`` was set (the instruments would drop it).
         """
         if _otel_private.meter_records_nothing(self._meter):
             return
-        counts: dict[int, tuple[_IdentityAttributes, int]] = {}
+        # Per identity in the batch: [attributes, outcomes, sum of rewards, rewarded].
+        totals: dict[int, list[Any]] = {}
         for event in events:
             try:
-                attrs = self._record(event)
+                recorded = self._record(event)
             except Exception:
                 self.failed += 1
                 if self.failed == 1:
                     _logger.exception("otel-agents: could not record metrics for an outcome")
                 continue
-            if attrs is not None:
-                seen = counts.get(id(attrs))
-                counts[id(attrs)] = (attrs, 1 if seen is None else seen[1] + 1)
-        for attrs, count in counts.values():
+            if recorded is None:
+                continue
+            attrs, reward = recorded
+            total = totals.get(id(attrs))
+            if total is None:
+                total = totals[id(attrs)] = [attrs, 0, 0.0, 0]
+            total[1] += 1
+            if reward is not None:
+                total[2] += reward
+                total[3] += 1
+        for attrs, count, reward_sum, rewarded in totals.values():
             try:
                 self._outcomes.add(count, attrs.outcome)
+                if rewarded:
+                    self._reward.add(reward_sum, attrs.base)
+                    self._rewarded.add(rewarded, attrs.base)
             except Exception:
                 self.failed += count
                 _logger.exception("otel-agents: could not count outcomes")
@@ -154,8 +166,9 @@ class OutcomeMetrics:
         """The MeterProvider belongs to whoever created it; nothing to release here."""
 
     # -- internals -----------------------------------------------------------------------
-    def _record(self, event: OutcomeEvent) -> _IdentityAttributes | None:
-        """Record the event's histograms; its attributes, for the batch's counters."""
+    def _record(self, event: OutcomeEvent) -> tuple[_IdentityAttributes, Any] | None:
+        """Record the event's histograms; its attributes and reward, for the batch's
+        counters."""
         data = event.data()
         if data["event_type"] != EVENT_TYPE_OUTCOME:
             return None  # an in-flight (PENDING) event has no outcome to count yet
@@ -188,11 +201,7 @@ class OutcomeMetrics:
         ):
             if value is not None and value >= 0:
                 histogram.record(value)
-        reward = data["reward"]
-        if reward is not None:
-            self._reward.add(reward, attrs.base)
-            self._rewarded.add(1, attrs.base)
-        return attrs
+        return attrs, data["reward"]
 
     def _attributes_of(self, identity: _Identity) -> _IdentityAttributes:
         operation, agent, tool, workflow, model, provider, status, severity, error = identity

@@ -172,6 +172,35 @@ def test_rewards_may_be_negative_and_average_from_sum_and_count(recorded: Record
     assert total.attributes["gen_ai.agent.name"] == "gambler"
 
 
+@oa.agent(name="critic")
+def critic(reward: float | None) -> None:
+    if reward is not None:
+        oa.record(reward=reward)
+
+
+def test_a_batchs_rewards_and_outcomes_add_up_per_agent(recorded: Recorded) -> None:
+    # One batch (nothing flushed in between), two agents, outcomes with and without a
+    # reward: the counters are added per agent and batch, so each total is the sum.
+    for reward in (1.0, -0.5, 2.0):
+        gambler(reward)
+    for maybe in (None, 3.0, None):
+        critic(maybe)
+    totals = {
+        p.attributes["gen_ai.agent.name"]: p.value for p in recorded.points("agent.outcome.reward")
+    }
+    rewarded = {
+        p.attributes["gen_ai.agent.name"]: p.value
+        for p in recorded.points("agent.outcome.rewarded")
+    }
+    outcomes: dict[str, int] = {}
+    for point in recorded.points("agent.outcomes"):
+        name = point.attributes["gen_ai.agent.name"]
+        outcomes[name] = outcomes.get(name, 0) + point.value
+    assert totals == {"gambler": pytest.approx(2.5), "critic": pytest.approx(3.0)}
+    assert rewarded == {"gambler": 3, "critic": 1}
+    assert outcomes == {"gambler": 3, "critic": 3}
+
+
 def test_no_attribute_is_an_id(recorded: Recorded) -> None:
     with oa.workflow("report"):
         researcher("why")
