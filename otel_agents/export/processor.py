@@ -471,12 +471,17 @@ class OutcomeSpanProcessor(SpanProcessor):
                 lane.offer(batch)
 
     def _run(self) -> None:
+        quiet = False  # a whole interval went by with nothing to do
         while not self._shutdown:
-            if self._nothing_to_do():
+            if quiet and self._nothing_to_do():
+                # Only then idle: at a steady rate the worker keeps its one wake-up per
+                # interval, and the agent's thread never has to wake it.
                 self._sleep_until_work()
+                quiet = False
                 continue
             self._wake.wait(self._interval)
             self._wake.clear()
+            quiet = self._nothing_to_do()
             try:
                 self._export_queued()
             except Exception:
