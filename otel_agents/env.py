@@ -57,7 +57,12 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("OTEL_AGENTS_REDACT_PATTERN", "", "regex", "one more pattern to redact"),
     EnvVar("OTEL_AGENTS_REDACT_CALLBACK", "", "module:function", "a function applied to content"),
     EnvVar("OTEL_AGENTS_MAX_QUEUE_SIZE", "2048", "int", "finished spans waiting for export"),
-    EnvVar("OTEL_AGENTS_EXPORT_INTERVAL_MS", "100", "int", "how often the event worker wakes"),
+    EnvVar(
+        "OTEL_AGENTS_EXPORT_INTERVAL_MS",
+        "100",
+        "int",
+        "how often the event worker exports while spans arrive (idle, it sleeps untimed)",
+    ),
     EnvVar("OTEL_AGENTS_SINK_QUEUE_SIZE", "2048", "int", "events waiting for each sink"),
     EnvVar("OTEL_AGENTS_SINK_TIMEOUT_MS", "10000", "int", "deadline of a sink call; shutdown"),
     EnvVar("OTEL_AGENTS_PURE_PYTHON", "false", "bool", "build events in Python, not compiled code"),

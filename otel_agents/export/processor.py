@@ -126,6 +126,8 @@ class OutcomeSpanProcessor(SpanProcessor):
         self.pending_dropped = 0
         self.pending_superseded = 0
         self._wake = threading.Event()
+        #: The worker sleeps without a timer while nothing is queued (``_run``).
+        self._idle = False
         self._export_lock = threading.Lock()
         self._held_for_fork = False
         self._shutdown = False
@@ -194,7 +196,10 @@ class OutcomeSpanProcessor(SpanProcessor):
             # leave the hot path alone (the final event still comes).
             self.pending_dropped += 1
             return
-        self._started.append(span)
+        started = self._started
+        started.append(span)
+        if len(started) == 1 and self._idle:
+            self._wake_idle_worker()
 
     def on_end(self, span: ReadableSpan) -> None:
         if self._shutdown:
@@ -206,9 +211,13 @@ class OutcomeSpanProcessor(SpanProcessor):
             self._count_drop()
             return
         queue.append(span)
-        # Waking the worker costs a futex syscall: do it once per batch, not per span.
-        if len(queue) >= self._max_batch_size:
+        # Waking the worker costs a futex syscall: do it once per batch, not per span,
+        # and once when the first span ends after the worker went idle.
+        size = len(queue)
+        if size >= self._max_batch_size:
             self._wake.set()
+        elif size == 1 and self._idle:
+            self._wake_idle_worker()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Export what is queued, then flush every sink, in parallel, by one deadline.
@@ -462,13 +471,40 @@ class OutcomeSpanProcessor(SpanProcessor):
                 lane.offer(batch)
 
     def _run(self) -> None:
+        quiet = False  # a whole interval went by with nothing to do
         while not self._shutdown:
+            if quiet and self._nothing_to_do():
+                # Only then idle: at a steady rate the worker keeps its one wake-up per
+                # interval, and the agent's thread never has to wake it.
+                self._sleep_until_work()
+                quiet = False
+                continue
             self._wake.wait(self._interval)
             self._wake.clear()
+            quiet = self._nothing_to_do()
             try:
                 self._export_queued()
             except Exception:
                 _logger.exception("otel-agents: outcome worker error")
+
+    def _nothing_to_do(self) -> bool:
+        """No span queued, none started for a PENDING event, nothing the roll-up holds."""
+        return not (self._queue or self._started or (self._tree is not None and self._tree.pending))
+
+    def _sleep_until_work(self) -> None:
+        """Idle: no timer wake-ups (each costs ~0.1 ms of CPU on a virtual machine) until
+        ``on_start``/``on_end`` announce a span, ``shutdown`` or fork. Announced first,
+        checked again after: a span queued in between is seen here or wakes the wait
+        (``on_end`` appends before it reads ``_idle``; the GIL orders both)."""
+        self._idle = True
+        if self._nothing_to_do() and not self._shutdown:
+            self._wake.wait()
+        self._idle = False
+        self._wake.clear()
+
+    def _wake_idle_worker(self) -> None:
+        self._idle = False  # one wake-up, however many threads end spans meanwhile
+        self._wake.set()
 
     def _start_worker(self) -> threading.Thread:
         worker = threading.Thread(target=self._run, name="otel-agents-outcomes", daemon=True)
@@ -498,6 +534,7 @@ class OutcomeSpanProcessor(SpanProcessor):
         self._queue = collections.deque()
         self._started = collections.deque()
         self._wake = threading.Event()
+        self._idle = False
         self._export_lock = threading.Lock()
         self._room = threading.Condition(threading.Lock())
         for lane in self._lanes:

@@ -452,3 +452,36 @@ def test_configure_frees_each_events_json_unless_another_sink_reuses_it(
             assert logged == sorted(m.value() for m in messages)
     finally:
         oa.shutdown()
+
+
+def _context_switches(thread_name: str) -> int:
+    import threading
+
+    (thread,) = [t for t in threading.enumerate() if t.name == thread_name]
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    return sum(int(line.split()[1]) for line in status.splitlines() if "ctxt_switches" in line)
+
+
+def test_the_background_thread_sleeps_while_nothing_is_in_flight(
+    kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
+) -> None:
+    exporter = KafkaOutcomeExporter(
+        bootstrap_servers=kafka_bootstrap, topic=kafka_topic, spool_dir=tmp_path
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    try:
+        for round_ in (1, 2):
+            _agent_calls(provider, 5)  # 10 outcomes a round
+            # No flush: the background thread serves the acknowledgements.
+            deadline = time.monotonic() + 10
+            while exporter.stats().sent < 10 * round_ and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert exporter.stats().sent == 10 * round_
+            time.sleep(0.3)  # the last reports served: nothing in flight
+            before = _context_switches("otel-agents-kafka")
+            time.sleep(2.0)  # 20 wake-ups at the busy interval
+            assert _context_switches("otel-agents-kafka") - before <= 4
+    finally:
+        provider.shutdown()
+    assert len(_event_ids(read_topic(kafka_bootstrap, kafka_topic, expect=20))) == 20

@@ -348,6 +348,11 @@ class ProducerCore:
             self._spool.close()
             self._spool = None
 
+    def quiet(self) -> bool:
+        """Nothing in flight, no outage being reported, no producer to replace: no
+        delivery report or upkeep can be due until something is produced."""
+        return self._down_since is None and not self._fatal and self.queued() == 0
+
     def queued(self) -> int:
         try:
             return len(self.producer)

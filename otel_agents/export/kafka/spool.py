@@ -324,6 +324,11 @@ class Spool:
             os.close(self._fd)
             self._fd, self._path, self._dirty, self._written = -1, None, False, 0
 
+    @property
+    def unsynced(self) -> bool:
+        """Appends that ``maybe_sync`` has yet to make durable (``interval`` policy)."""
+        return self.fsync == "interval" and self._dirty
+
     def maybe_sync(self) -> None:
         """Called periodically: under ``interval``, makes recent appends durable."""
         if (
