@@ -42,6 +42,16 @@ def _agent_calls(provider: TracerProvider, n: int) -> None:
                 pass
 
 
+def _pipeline(
+    bootstrap: str, topic: str, spool_dir: Path, processor: type[Any]
+) -> tuple[KafkaOutcomeExporter, TracerProvider]:
+    """An exporter to ``topic`` behind ``processor`` (the SDK's batch or simple one)."""
+    exporter = KafkaOutcomeExporter(bootstrap_servers=bootstrap, topic=topic, spool_dir=spool_dir)
+    provider = TracerProvider()
+    provider.add_span_processor(processor(exporter))
+    return exporter, provider
+
+
 def _event_ids(messages: list[Any]) -> set[str]:
     return {OutcomeEvent.from_json_bytes(m.value()).event_id for m in messages}
 
@@ -51,11 +61,7 @@ def test_every_outcome_span_arrives_as_a_valid_event(
 ) -> None:
     from jsonschema import Draft202012Validator
 
-    exporter = KafkaOutcomeExporter(
-        bootstrap_servers=kafka_bootstrap, topic=kafka_topic, spool_dir=tmp_path
-    )
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    exporter, provider = _pipeline(kafka_bootstrap, kafka_topic, tmp_path, BatchSpanProcessor)
     _agent_calls(provider, 100)
     provider.shutdown()
 
@@ -81,11 +87,7 @@ def test_every_outcome_span_arrives_as_a_valid_event(
 def test_a_trace_stays_on_one_partition(
     kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
 ) -> None:
-    exporter = KafkaOutcomeExporter(
-        bootstrap_servers=kafka_bootstrap, topic=kafka_topic, spool_dir=tmp_path
-    )
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    _, provider = _pipeline(kafka_bootstrap, kafka_topic, tmp_path, SimpleSpanProcessor)
     _agent_calls(provider, 30)
     provider.shutdown()
     by_trace: dict[bytes, set[int]] = {}
@@ -246,11 +248,7 @@ def test_forked_workers_get_their_own_producer(
 ) -> None:
     import multiprocessing
 
-    exporter = KafkaOutcomeExporter(
-        bootstrap_servers=kafka_bootstrap, topic=kafka_topic, spool_dir=tmp_path
-    )
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter, provider = _pipeline(kafka_bootstrap, kafka_topic, tmp_path, SimpleSpanProcessor)
     _agent_calls(provider, 10)  # the parent's producer is live before the fork
     parent_producer = exporter._core.producer
 
@@ -465,11 +463,7 @@ def _context_switches(thread_name: str) -> int:
 def test_the_background_thread_sleeps_while_nothing_is_in_flight(
     kafka_bootstrap: str, kafka_topic: str, tmp_path: Path
 ) -> None:
-    exporter = KafkaOutcomeExporter(
-        bootstrap_servers=kafka_bootstrap, topic=kafka_topic, spool_dir=tmp_path
-    )
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter, provider = _pipeline(kafka_bootstrap, kafka_topic, tmp_path, SimpleSpanProcessor)
     try:
         for round_ in (1, 2):
             _agent_calls(provider, 5)  # 10 outcomes a round
