@@ -128,8 +128,7 @@ class OutcomeMetrics:
         """
         if _otel_private.meter_records_nothing(self._meter):
             return
-        # Per identity in the batch: [attributes, outcomes, sum of rewards, rewarded].
-        totals: dict[int, list[Any]] = {}
+        totals: dict[int, _BatchTotals] = {}
         for event in events:
             try:
                 recorded = self._record(event)
@@ -143,19 +142,20 @@ class OutcomeMetrics:
             attrs, reward = recorded
             total = totals.get(id(attrs))
             if total is None:
-                total = totals[id(attrs)] = [attrs, 0, 0.0, 0]
-            total[1] += 1
+                total = totals[id(attrs)] = _BatchTotals(attrs)
+            total.outcomes += 1
             if reward is not None:
-                total[2] += reward
-                total[3] += 1
-        for attrs, count, reward_sum, rewarded in totals.values():
+                total.reward_sum += reward
+                total.rewarded += 1
+        for total in totals.values():
+            attrs = total.attrs
             try:
-                self._outcomes.add(count, attrs.outcome)
-                if rewarded:
-                    self._reward.add(reward_sum, attrs.base)
-                    self._rewarded.add(rewarded, attrs.base)
+                self._outcomes.add(total.outcomes, attrs.outcome)
+                if total.rewarded:
+                    self._reward.add(total.reward_sum, attrs.base)
+                    self._rewarded.add(total.rewarded, attrs.base)
             except Exception:
-                self.failed += count
+                self.failed += total.outcomes
                 _logger.exception("otel-agents: could not count outcomes")
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -286,3 +286,15 @@ class _IdentityAttributes:
         self.cost_histogram = cost_histogram
         self.quality_histogram = quality_histogram
         self.confidence_histogram = confidence_histogram
+
+
+class _BatchTotals:
+    """One action identity's counter values within a batch, added once at its end."""
+
+    __slots__ = ("attrs", "outcomes", "reward_sum", "rewarded")
+
+    def __init__(self, attrs: _IdentityAttributes) -> None:
+        self.attrs = attrs
+        self.outcomes = 0
+        self.reward_sum = 0.0
+        self.rewarded = 0

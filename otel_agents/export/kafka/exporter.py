@@ -404,6 +404,8 @@ class KafkaOutcomeExporter(SpanExporter):
             self._idle = True
             if core.quiet():
                 interval = _IDLE_INTERVAL_S
+            else:
+                self._idle = False  # produced meanwhile: the short interval, no early wake
         tick.wait(interval)
         self._idle = False
         tick.clear()

@@ -331,11 +331,7 @@ class Spool:
 
     def maybe_sync(self) -> None:
         """Called periodically: under ``interval``, makes recent appends durable."""
-        if (
-            self.fsync == "interval"
-            and self._dirty
-            and time.monotonic() - self._last_sync >= FSYNC_INTERVAL_S
-        ):
+        if self.unsynced and time.monotonic() - self._last_sync >= FSYNC_INTERVAL_S:
             with self._lock, contextlib.suppress(OSError):
                 self._sync_locked()
 
