@@ -460,15 +460,14 @@ def tracer_for_clean_attributes(tracer: Any) -> Any:
     repeats, its sampler passes attributes through and no attribute length limit is set;
     else ``tracer`` itself."""
     try:
-        import inspect
-
         from opentelemetry.sdk.trace import Tracer, _Span
 
         if type(tracer) is not Tracer:
             return tracer
         if frozenset(Tracer.start_span.__code__.co_names) != _START_SPAN_NAMES:
             return tracer
-        if not set(inspect.signature(_Span.__init__).parameters) >= _SPAN_KEYWORDS:
+        code = _Span.__init__.__code__
+        if not set(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]) >= _SPAN_KEYWORDS:
             return tracer
         limits = tracer._span_limits
         if limits.max_span_attribute_length is not None:
@@ -487,14 +486,14 @@ def _passes_attributes_through(sampler: Any) -> bool:
     unchanged (or none, when it drops the span)."""
     from opentelemetry.sdk.trace import sampling
 
-    from otel_agents.export.sampling import OutcomeSampler
-
     kind = type(sampler)
     if kind in (sampling.StaticSampler, sampling.TraceIdRatioBased) or (
         kind.__module__ == sampling.__name__ and kind.__name__ in ("_AlwaysOn", "_AlwaysOff")
     ):
         return True
-    if kind is OutcomeSampler:
+    # Ours, once configure() has wrapped the provider's sampler (not imported otherwise).
+    ours = sys.modules.get("otel_agents.export.sampling")
+    if ours is not None and kind is ours.OutcomeSampler:
         return _passes_attributes_through(sampler.delegate)
     if kind in (sampling.ParentBased, sampling.ParentBasedTraceIdRatio) or (
         kind.__module__ == sampling.__name__
