@@ -106,10 +106,20 @@ def tight_loop(calls: int, rounds: int, telemetry: Any) -> dict[str, Any]:
         "ratio_max": max(ratios),
         "raw_dropped": total - raw_exported(),
         **{k: float(v) for k, v in telemetry.stats().items()},
+        **_kafka_stats(telemetry),
         **{f"thread:{name}": seconds / total * 1e6 for name, seconds in by_thread.items()},
         **ours_gc.per_call(total),
         **{f"raw_{key}": value for key, value in raw_gc.per_call(total).items()},
     }
+
+
+def _kafka_stats(telemetry: Any) -> dict[str, float]:
+    """What the broker acknowledged (after the flush), and what went to the spool."""
+    exporter = telemetry.kafka_exporter
+    if exporter is None:
+        return {}
+    stats = exporter.stats()
+    return {"kafka_sent": float(stats.sent), "kafka_spooled": float(stats.spooled)}
 
 
 class GarbageCollections:
@@ -303,6 +313,11 @@ def _measure(args: argparse.Namespace, scratch: Path, bootstrap: str | None) -> 
         f"events {loop['events']:,.0f}, dropped {loop['dropped']:,.0f}, caller exports "
         f"{loop['caller_exports']:,.0f}, failed {loop['failed']:,.0f}; raw OTel dropped "
         f"{loop['raw_dropped']:,.0f}"
+        + (
+            f"; Kafka acknowledged {loop['kafka_sent']:,.0f}, spooled {loop['kafka_spooled']:,.0f}"
+            if "kafka_sent" in loop
+            else ""
+        )
     )
     print(
         "  garbage collection, CPU µs per call by generation: "
