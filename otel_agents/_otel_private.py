@@ -2,7 +2,8 @@
 
 OpenTelemetry does not promise these names; ``tests/core/test_otel_private.py`` checks
 each one (``tests/core/test_direct_histogram.py`` the metrics SDK's, for
-``DirectHistogram``), so an SDK or API upgrade that changes them fails loudly in CI
+``DirectHistogram``; ``tests/core/test_clean_start.py`` the tracer's, for
+``CleanStartTracer``), so an SDK or API upgrade that changes them fails loudly in CI
 instead of silently disabling a fast path.
 """
 
