@@ -1,11 +1,15 @@
 """The outcome processor under load: drops in a tight loop, and the agent thread's latency.
 
-    .venv/bin/python benchmarks/bench_outcome_worker.py [--calls 200000] [--kafka HOST:PORT]
+    .venv/bin/python benchmarks/bench_outcome_worker.py [--calls 200000] [--rounds 10]
+        [--kafka HOST:PORT|start]
 
 * **tight loop**: ``--calls`` decorated calls as fast as one thread can make them, with
-  ``configure()``'s default sinks (recent events, JSON-lines log; Kafka with ``--kafka``):
-  process CPU per call, outcome spans dropped, batches the calling thread had to export
-  itself (the queue was full), events built; the garbage collector's CPU by generation
+  ``configure()``'s default sinks (recent events, JSON-lines log; Kafka with ``--kafka``),
+  in ``--rounds`` blocks interleaved with as many raw-OTel calls: process CPU per call
+  including the flush, its ratio to raw OTel's (the median of the rounds' ratios, so a
+  slow minute of a shared machine moves both sides of a round, not one side of the
+  figure), outcome spans dropped, batches the calling thread had to export itself (the
+  queue was full), events built; the garbage collector's CPU by generation
   (spans waiting in a long queue make its passes longer); on Linux also the CPU of each
   thread (the agent's, the outcome worker, each sink's lane, the Kafka client's own).
 * **agent latency**: one agent thread calls ``@oa.agent`` at a steady pace and times each
@@ -26,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,31 +49,77 @@ OPTIONS: dict[str, Any] = {
 }
 
 
-def tight_loop(calls: int, telemetry: Any) -> dict[str, float]:
+def tight_loop(calls: int, rounds: int, telemetry: Any) -> dict[str, Any]:
+    """``calls`` decorated calls and as many raw-OTel ones, in ``rounds`` interleaved blocks.
+
+    Each block is timed by process CPU (all threads) from its first call until its
+    pipeline is flushed; the two subjects alternate (ABBA) so that the machine's drift
+    hits both. The ratio of each round is ours ÷ raw of that round; the median of the
+    rounds is the figure, the ratio of the sums is printed beside it.
+    """
     traced = oa.agent(**OPTIONS)(plan)
+    raw, raw_flush, raw_exported, raw_done = raw_otel()
+    block = max(1, calls // rounds)
     cpu, wall = time.process_time, time.perf_counter
-    collections = GarbageCollections()
-    threads_before = cpu_by_thread()
-    c0, w0 = cpu(), wall()
-    with collections:
-        for _ in range(calls):
-            traced("task")
-    w1 = wall()
-    telemetry.force_flush(120_000)
-    c1 = cpu()
-    threads_after = cpu_by_thread()
-    stats = telemetry.stats()
-    by_thread = {
-        f"thread:{name}": (seconds - threads_before.get(name, 0.0)) / calls * 1e6
-        for name, seconds in threads_after.items()
-    }
+    ours_gc, raw_gc = GarbageCollections(), GarbageCollections()
+    by_thread: dict[str, float] = {}
+    ours_cpu: list[float] = []
+    raw_cpu: list[float] = []
+    ours_wall = 0.0
+
+    def run_ours() -> None:
+        nonlocal ours_wall
+        threads_before = cpu_by_thread()
+        c0, w0 = cpu(), wall()
+        with ours_gc:
+            for _ in range(block):
+                traced("task")
+        ours_wall += wall() - w0
+        telemetry.force_flush(120_000)
+        ours_cpu.append(cpu() - c0)
+        for name, seconds in cpu_by_thread().items():
+            by_thread[name] = by_thread.get(name, 0.0) + seconds - threads_before.get(name, 0.0)
+
+    def run_raw() -> None:
+        c0 = cpu()
+        with raw_gc:
+            for _ in range(block):
+                raw()
+        raw_flush()
+        raw_cpu.append(cpu() - c0)
+
+    for index in range(rounds):
+        first, second = (run_ours, run_raw) if index % 4 in (0, 3) else (run_raw, run_ours)
+        first()
+        second()
+    raw_done()
+    total = block * rounds
+    ratios = [ours / base for ours, base in zip(ours_cpu, raw_cpu, strict=True)]
     return {
-        "calls_per_s": calls / (w1 - w0),
-        "cpu_us_per_call": (c1 - c0) / calls * 1e6,
-        **{k: float(v) for k, v in stats.items()},
-        **by_thread,
-        **collections.per_call(calls),
+        "calls": total,
+        "calls_per_s": total / ours_wall,
+        "cpu_us_per_call": sum(ours_cpu) / total * 1e6,
+        "raw_cpu_us_per_call": sum(raw_cpu) / total * 1e6,
+        "ratio_median": statistics.median(ratios),
+        "ratio_of_sums": sum(ours_cpu) / sum(raw_cpu),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+        "raw_dropped": total - raw_exported(),
+        **{k: float(v) for k, v in telemetry.stats().items()},
+        **_kafka_stats(telemetry),
+        **{f"thread:{name}": seconds / total * 1e6 for name, seconds in by_thread.items()},
+        **ours_gc.per_call(total),
+        **{f"raw_{key}": value for key, value in raw_gc.per_call(total).items()},
     }
+
+
+def _kafka_stats(telemetry: Any) -> dict[str, float]:
+    """What the broker acknowledged (after the flush), and what went to the spool."""
+    exporter = telemetry.kafka_exporter
+    if exporter is None:
+        return {}
+    stats = exporter.stats()
+    return {"kafka_sent": float(stats.sent), "kafka_spooled": float(stats.spooled)}
 
 
 class GarbageCollections:
@@ -123,8 +174,9 @@ def cpu_by_thread() -> dict[str, float]:
     return seconds
 
 
-def raw_otel_loop(calls: int) -> dict[str, float]:
-    """The same calls with raw OpenTelemetry (BatchSpanProcessor, no-op exporter)."""
+def raw_otel() -> tuple[Callable[[], Any], Callable[[], Any], Callable[[], int], Callable[[], Any]]:
+    """The same call with raw OpenTelemetry (BatchSpanProcessor, no-op exporter): the call,
+    its flush, the count of spans exported, and the provider's shutdown."""
     from opentelemetry.trace import SpanKind
 
     provider, exporter = batch_provider()
@@ -139,20 +191,7 @@ def raw_otel_loop(calls: int) -> dict[str, float]:
             span.set_attributes(END_ATTRIBUTES)
             return result
 
-    cpu = time.process_time
-    collections = GarbageCollections()
-    c0 = cpu()
-    with collections:
-        for _ in range(calls):
-            raw()
-    provider.force_flush()
-    c1 = cpu()
-    provider.shutdown()
-    return {
-        "cpu_us_per_call": (c1 - c0) / calls * 1e6,
-        "dropped": calls - exporter.exported,
-        **collections.per_call(calls),
-    }
+    return raw, provider.force_flush, lambda: exporter.exported, provider.shutdown
 
 
 def _finished_spans(count: int) -> list[Any]:
@@ -228,6 +267,9 @@ def main() -> None:
         default=None,
         help='librdkafka properties as JSON, e.g. \'{"compression.type": "lz4"}\'',
     )
+    parser.add_argument(
+        "--rounds", type=int, default=10, help="interleaved blocks of ours and raw OTel"
+    )
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each latency run")
     parser.add_argument("--rate", type=float, default=500.0, help="agent calls/s when timing")
     parser.add_argument("--feed", type=int, default=200, help="spans fed to the worker per 10 ms")
@@ -260,23 +302,28 @@ def _measure(args: argparse.Namespace, scratch: Path, bootstrap: str | None) -> 
         kafka_bootstrap_servers=bootstrap,
         kafka_producer_config=args.producer_config,
     )
-    raw = raw_otel_loop(args.calls // 2)  # also warms the interpreter up
-    loop = tight_loop(args.calls, telemetry)
-    raw_after = raw_otel_loop(args.calls // 2)
-    raw_cpu = (raw["cpu_us_per_call"] + raw_after["cpu_us_per_call"]) / 2
+    loop = tight_loop(args.calls, args.rounds, telemetry)
     print(
-        f"tight loop, {args.calls:,} calls ({'Kafka' if bootstrap else 'default sinks'}): "
-        f"{loop['calls_per_s']:,.0f} calls/s, CPU {loop['cpu_us_per_call']:.1f} µs/call incl. "
-        f"flush = {loop['cpu_us_per_call'] / raw_cpu:.2f}× raw OTel's {raw_cpu:.1f} µs (same "
-        f"process, before and after); events {loop['events']:,.0f}, dropped "
-        f"{loop['dropped']:,.0f}, caller exports {loop['caller_exports']:,.0f}, failed "
-        f"{loop['failed']:,.0f}; raw OTel dropped {raw['dropped'] + raw_after['dropped']:,.0f}"
+        f"tight loop, {loop['calls']:,} calls ({'Kafka' if bootstrap else 'default sinks'}) "
+        f"and as many raw-OTel calls, in {args.rounds} interleaved rounds: "
+        f"{loop['calls_per_s']:,.0f} calls/s; CPU incl. flush {loop['cpu_us_per_call']:.1f} "
+        f"µs/call against raw OTel's {loop['raw_cpu_us_per_call']:.1f}; "
+        f"ratio {loop['ratio_median']:.2f}× (median of rounds; {loop['ratio_min']:.2f}–"
+        f"{loop['ratio_max']:.2f}; of the sums {loop['ratio_of_sums']:.2f}×); "
+        f"events {loop['events']:,.0f}, dropped {loop['dropped']:,.0f}, caller exports "
+        f"{loop['caller_exports']:,.0f}, failed {loop['failed']:,.0f}; raw OTel dropped "
+        f"{loop['raw_dropped']:,.0f}"
+        + (
+            f"; Kafka acknowledged {loop['kafka_sent']:,.0f}, spooled {loop['kafka_spooled']:,.0f}"
+            if "kafka_sent" in loop
+            else ""
+        )
     )
     print(
         "  garbage collection, CPU µs per call by generation: "
         + ", ".join(f"gen{g} {loop[f'gc{g}']:.2f}" for g in range(3))
         + " (raw OTel's: "
-        + ", ".join(f"gen{g} {(raw[f'gc{g}'] + raw_after[f'gc{g}']) / 2:.2f}" for g in range(3))
+        + ", ".join(f"gen{g} {loop[f'raw_gc{g}']:.2f}" for g in range(3))
         + ")"
     )
     split = {k[len("thread:") :]: v for k, v in loop.items() if k.startswith("thread:") and v > 0}
@@ -285,7 +332,7 @@ def _measure(args: argparse.Namespace, scratch: Path, bootstrap: str | None) -> 
         print(
             "  CPU by thread, µs per call: "
             + ", ".join(f"{name} {us:.1f}" for name, us in busiest_first)
-            + f" (raw OTel's calls: {raw_cpu:.1f} in all)"
+            + f" (raw OTel's calls: {loop['raw_cpu_us_per_call']:.1f} in all)"
         )
     for busy in (False, True):
         lat = agent_latency(telemetry, busy, args.seconds, args.rate, spans)

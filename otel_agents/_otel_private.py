@@ -2,7 +2,8 @@
 
 OpenTelemetry does not promise these names; ``tests/core/test_otel_private.py`` checks
 each one (``tests/core/test_direct_histogram.py`` the metrics SDK's, for
-``DirectHistogram``), so an SDK or API upgrade that changes them fails loudly in CI
+``DirectHistogram``; ``tests/core/test_clean_start.py`` the tracer's, for
+``CleanStartTracer``), so an SDK or API upgrade that changes them fails loudly in CI
 instead of silently disabling a fast path.
 """
 
@@ -361,3 +362,258 @@ class DirectHistogram:
 _INFINITY = float("inf")
 #: The SDK's ``Measurement`` class, once a ``DirectHistogram`` has checked its shape.
 _MEASUREMENT: list[Any] = [None]
+
+
+class CleanAttributes(dict):  # type: ignore[type-arg]
+    """Span attributes already in the form the SDK keeps: non-empty ``str`` keys; ``str``,
+    ``bool``, ``int`` or ``float`` values, or tuples of them. Made by ``clean_attributes``;
+    a ``CleanStartTracer`` puts them on a span without cleaning them again."""
+
+    __slots__ = ()
+
+
+_SCALARS = frozenset({str, bool, int, float})
+
+
+def clean_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """``attributes`` as ``CleanAttributes`` when every item is already clean, else as is.
+
+    The decorators' start attributes are the same at every call of a function: checked
+    once here, at decoration time, instead of by the SDK at each span.
+    """
+    scalars = _SCALARS
+    for key, value in attributes.items():
+        if type(key) is not str or not key:
+            return attributes
+        kind = type(value)
+        if kind not in scalars and not (
+            kind is tuple and all(type(item) in scalars for item in value)
+        ):
+            return attributes
+    return CleanAttributes(attributes)
+
+
+#: What the SDK's ``Tracer.start_span`` reads, in the versions ``CleanStartTracer``
+#: repeats (1.45): another set means another algorithm, and the SDK's own is used.
+_START_SPAN_NAMES = frozenset(
+    [
+        "DEFAULT",
+        "NonRecordingSpan",
+        "RANDOM_TRACE_ID",
+        "SAMPLED",
+        "SpanContext",
+        "TraceFlags",
+        "TypeError",
+        "_Span",
+        "_instrumentation_scope",
+        "_is_enabled",
+        "_span_limits",
+        "_tracer_metrics",
+        "attributes",
+        "decision",
+        "generate_span_id",
+        "generate_trace_id",
+        "get_current_span",
+        "get_span_context",
+        "id_generator",
+        "instrumentation_info",
+        "is_recording",
+        "is_sampled",
+        "is_trace_id_random",
+        "is_valid",
+        "isinstance",
+        "random_trace_id",
+        "resource",
+        "sampler",
+        "should_sample",
+        "span_processor",
+        "start",
+        "start_span",
+        "trace_api",
+        "trace_flags",
+        "trace_id",
+        "trace_state",
+    ]
+)
+_SPAN_KEYWORDS = frozenset(
+    [
+        "name",
+        "context",
+        "parent",
+        "sampler",
+        "resource",
+        "attributes",
+        "span_processor",
+        "kind",
+        "links",
+        "instrumentation_info",
+        "record_exception",
+        "set_status_on_exception",
+        "limits",
+        "instrumentation_scope",
+        "record_end_metrics",
+    ]
+)
+
+
+def tracer_for_clean_attributes(tracer: Any) -> Any:
+    """``tracer`` wrapped in a ``CleanStartTracer`` when the SDK is of the shape it
+    repeats, its sampler passes attributes through and no attribute length limit is set;
+    else ``tracer`` itself."""
+    try:
+        from opentelemetry.sdk.trace import Tracer, _Span
+
+        if type(tracer) is not Tracer:
+            return tracer
+        if frozenset(Tracer.start_span.__code__.co_names) != _START_SPAN_NAMES:
+            return tracer
+        code = _Span.__init__.__code__
+        if not set(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]) >= _SPAN_KEYWORDS:
+            return tracer
+        limits = tracer._span_limits
+        if limits.max_span_attribute_length is not None:
+            return tracer  # values would be cut: the SDK's own cleaning does it
+        if not _passes_attributes_through(tracer.sampler):
+            return tracer
+        tracer._tracer_metrics.start_span  # noqa: B018 (shape check)
+        tracer.id_generator.is_trace_id_random  # noqa: B018 (shape check)
+        return CleanStartTracer(tracer, _Span, limits.max_span_attributes)
+    except Exception:  # an SDK of another shape: its own start_span it is
+        return tracer
+
+
+def _passes_attributes_through(sampler: Any) -> bool:
+    """Whether ``sampler`` is one whose result carries the attributes it was given,
+    unchanged (or none, when it drops the span)."""
+    from opentelemetry.sdk.trace import sampling
+
+    kind = type(sampler)
+    if kind in (sampling.StaticSampler, sampling.TraceIdRatioBased) or (
+        kind.__module__ == sampling.__name__ and kind.__name__ in ("_AlwaysOn", "_AlwaysOff")
+    ):
+        return True
+    # Ours, once configure() has wrapped the provider's sampler (not imported otherwise).
+    ours = sys.modules.get("otel_agents.export.sampling")
+    if ours is not None and kind is ours.OutcomeSampler:
+        return _passes_attributes_through(sampler.delegate)
+    if kind in (sampling.ParentBased, sampling.ParentBasedTraceIdRatio) or (
+        kind.__module__ == sampling.__name__
+        and kind.__name__ in ("_ParentBasedAlwaysOn", "_ParentBasedAlwaysOff")
+    ):
+        delegates = (
+            sampler._root,
+            sampler._remote_parent_sampled,
+            sampler._remote_parent_not_sampled,
+            sampler._local_parent_sampled,
+            sampler._local_parent_not_sampled,
+        )
+        return all(_passes_attributes_through(delegate) for delegate in delegates)
+    return False
+
+
+class CleanStartTracer(_trace_api.Tracer):
+    """The SDK's tracer, with a ``start_span`` that takes ``CleanAttributes`` as they are.
+
+    The SDK cleans a span's start attributes one by one, under a lock, at every span:
+    ~7 µs of the ~18 µs a span with eight attributes costs to start and end (SDK 1.45).
+    For ``CleanAttributes`` (the decorators' own) this repeats the SDK's ``start_span``
+    step by step (context, ids, the sampler, trace flags, the tracer's metrics, the span,
+    its processors' ``on_start``) but fills the new span's attribute mapping directly.
+    Anything else, or more attributes than the span limit keeps, goes to the SDK's own.
+    ``tests/core/test_clean_start.py`` starts the same spans both ways and compares them.
+    """
+
+    def __init__(self, tracer: Any, span_class: Any, max_attributes: int | None) -> None:
+        self.sdk_tracer = tracer
+        self._span_class = span_class
+        self._sampler = tracer.sampler
+        self._room = max_attributes
+
+    def start_span(
+        self,
+        name: str,
+        context: context.Context | None = None,
+        kind: _trace_api.SpanKind = _trace_api.SpanKind.INTERNAL,
+        attributes: Any = None,
+        links: Any = (),
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+    ) -> _trace_api.Span:
+        tracer = self.sdk_tracer
+        room = self._room
+        if (
+            type(attributes) is not CleanAttributes
+            or context is not None
+            or links
+            or start_time is not None
+            or not record_exception
+            or not set_status_on_exception
+            or (room is not None and len(attributes) > room)
+            or tracer.sampler is not self._sampler
+        ):
+            return tracer.start_span(  # type: ignore[no-any-return]
+                name,
+                context,
+                kind,
+                attributes,
+                links,
+                start_time,
+                record_exception,
+                set_status_on_exception,
+            )
+        parent: Any = _trace_api.get_current_span().get_span_context()
+        if not tracer._is_enabled():
+            return _trace_api.NonRecordingSpan(context=parent)
+        ids = tracer.id_generator
+        if parent is None or not parent.is_valid:
+            parent = None
+            trace_id = ids.generate_trace_id()
+            random_trace_id = ids.is_trace_id_random()
+        else:
+            trace_id = parent.trace_id
+            random_trace_id = parent.trace_flags.random_trace_id
+        result = self._sampler.should_sample(None, trace_id, name, kind, attributes, ())
+        decision = result.decision
+        flags = _SAMPLED if decision.is_sampled() else _NOT_SAMPLED
+        if random_trace_id:
+            flags = _trace_api.TraceFlags(flags | _trace_api.TraceFlags.RANDOM_TRACE_ID)
+        span_context = _trace_api.SpanContext(
+            trace_id,
+            ids.generate_span_id(),
+            is_remote=False,
+            trace_flags=flags,
+            trace_state=result.trace_state,
+        )
+        record_end_metrics = tracer._tracer_metrics.start_span(parent, decision)
+        if not decision.is_recording():
+            return _trace_api.NonRecordingSpan(context=span_context)
+        span = self._span_class(
+            name=name,
+            context=span_context,
+            parent=parent,
+            sampler=self._sampler,
+            resource=tracer.resource,
+            attributes=None,
+            span_processor=tracer.span_processor,
+            kind=kind,
+            links=(),
+            instrumentation_info=tracer.instrumentation_info,
+            record_exception=True,
+            set_status_on_exception=True,
+            limits=tracer._span_limits,
+            instrumentation_scope=tracer._instrumentation_scope,
+            record_end_metrics=record_end_metrics,
+        )
+        # The new span's own mapping, empty and seen by no one yet: what the SDK's
+        # cleaning would have put there, it already is.
+        span._attributes._dict.update(attributes)
+        span.start(start_time=None, parent_context=None)
+        return span  # type: ignore[no-any-return]
+
+    def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
+        return self.sdk_tracer.start_as_current_span(*args, **kwargs)
+
+
+_SAMPLED = _trace_api.TraceFlags(_trace_api.TraceFlags.SAMPLED)
+_NOT_SAMPLED = _trace_api.TraceFlags(_trace_api.TraceFlags.DEFAULT)

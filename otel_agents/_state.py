@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry import trace
 
 from otel_agents import semconv
+from otel_agents._otel_private import tracer_for_clean_attributes
 from otel_agents.env import hook_timeout_ms_or_default
 from otel_agents.version import __version__ as _VERSION
 
@@ -108,6 +109,9 @@ class _TracerOnFirstSpan(trace.Tracer):
             tracer = trace.get_tracer(semconv.INSTRUMENTATION_SCOPE, _VERSION)
         else:
             tracer = self._provider.get_tracer(semconv.INSTRUMENTATION_SCOPE, _VERSION)
+        # The decorators' start attributes are cleaned once, at decoration: the SDK's
+        # tracer need not clean them again at every span.
+        tracer = cast(trace.Tracer, tracer_for_clean_attributes(tracer))
         if self._runtime.tracer is self:  # not replaced meanwhile (shutdown, a new provider)
             self._runtime.tracer = tracer
         return tracer

@@ -145,7 +145,14 @@ def with_ids(
     """The start attributes: static ones plus inherited ids (samplers read them at start)."""
     if workflow_id is None and correlation_id is None:
         return static
-    attributes = dict(static)
+    # Inherited ids are strings: the copy stays clean (see clean_attributes) if they are.
+    clean = (
+        type(static) is _otel_private.CleanAttributes
+        and (workflow_id is None or type(workflow_id) is str)
+        and (workflow_name is None or type(workflow_name) is str)
+        and (correlation_id is None or type(correlation_id) is str)
+    )
+    attributes = _otel_private.CleanAttributes(static) if clean else dict(static)
     if workflow_id is not None:
         attributes[semconv.WORKFLOW_ID] = workflow_id
         if workflow_name is not None and semconv.GEN_AI_WORKFLOW_NAME not in attributes:

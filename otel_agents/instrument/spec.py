@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from otel_agents import semconv
+from otel_agents._otel_private import clean_attributes
 from otel_agents.semconv import ActionKind
 
 OutcomeHook = Callable[[Any], Mapping[str, Any] | None]
@@ -87,7 +88,14 @@ def make_spec(
         from otel_agents.instrument.recording import bounded_tags
 
         attributes[semconv.TAGS] = bounded_tags(tags)
-    return ActionSpec(kind, resolved, attributes, outcome, capture_content, _takes_self_first(fn))
+    return ActionSpec(
+        kind,
+        resolved,
+        clean_attributes(attributes),
+        outcome,
+        capture_content,
+        _takes_self_first(fn),
+    )
 
 
 def _put(attributes: dict[str, Any], key: str, value: str | None) -> None:

