@@ -484,31 +484,31 @@ def tracer_for_clean_attributes(tracer: Any) -> Any:
 
 def _passes_attributes_through(sampler: Any) -> bool:
     """Whether ``sampler`` is one whose result carries the attributes it was given,
-    unchanged (or none, when it drops the span)."""
+    unchanged (or none, when it drops the span): the SDK's own static, ratio and
+    parent-based samplers (their aliases included), and ours over one of them."""
     from opentelemetry.sdk.trace import sampling
 
     kind = type(sampler)
-    if kind in (sampling.StaticSampler, sampling.TraceIdRatioBased) or (
-        kind.__module__ == sampling.__name__ and kind.__name__ in ("_AlwaysOn", "_AlwaysOff")
-    ):
-        return True
+    if kind.__module__ == sampling.__name__:
+        if issubclass(kind, (sampling.StaticSampler, sampling.TraceIdRatioBased)):
+            return True
+        if issubclass(kind, sampling.ParentBased):
+            delegates = (
+                sampler._root,
+                sampler._remote_parent_sampled,
+                sampler._remote_parent_not_sampled,
+                sampler._local_parent_sampled,
+                sampler._local_parent_not_sampled,
+            )
+            return all(_passes_attributes_through(delegate) for delegate in delegates)
+        return False
     # Ours, once configure() has wrapped the provider's sampler (not imported otherwise).
     ours = sys.modules.get("otel_agents.export.sampling")
-    if ours is not None and kind is ours.OutcomeSampler:
-        return _passes_attributes_through(sampler.delegate)
-    if kind in (sampling.ParentBased, sampling.ParentBasedTraceIdRatio) or (
-        kind.__module__ == sampling.__name__
-        and kind.__name__ in ("_ParentBasedAlwaysOn", "_ParentBasedAlwaysOff")
-    ):
-        delegates = (
-            sampler._root,
-            sampler._remote_parent_sampled,
-            sampler._remote_parent_not_sampled,
-            sampler._local_parent_sampled,
-            sampler._local_parent_not_sampled,
-        )
-        return all(_passes_attributes_through(delegate) for delegate in delegates)
-    return False
+    return (
+        ours is not None
+        and kind is ours.OutcomeSampler
+        and (_passes_attributes_through(sampler.delegate))
+    )
 
 
 class CleanStartTracer(_trace_api.Tracer):
